@@ -7,6 +7,8 @@
 """
 from __future__ import annotations
 
+import sys
+
 import click
 
 
@@ -28,5 +30,34 @@ def assets(force: bool) -> None:
     assets_mod.prepare(force=force)
 
 
-def main_entry() -> None:  # pragma: no cover
+@main.command()
+@click.option("--port", default=8888, show_default=True, help="Port for JupyterLab on 127.0.0.1.")
+def lab(port: int) -> None:
+    """Start JupyterLab with course/ open and the nbgrader extension configured."""
+    from .lab import main as lab_main
+    sys.exit(lab_main(port))
+
+
+@main.command()
+@click.argument("notebooks", nargs=-1)
+def release(notebooks: tuple[str, ...]) -> None:
+    """Regenerate the student notebooks in course/ (all, or the NOTEBOOKS slugs given)."""
+    from .grading.release import release as do_release
+    do_release(list(notebooks) or None)
+
+
+@main.command()
+@click.option("--profile", type=click.Choice(["cpu", "gpu"]), default="cpu", show_default=True,
+              help="Sizes to run the notebooks at.")
+@click.argument("notebooks", nargs=-1)
+def solutions(profile: str, notebooks: tuple[str, ...]) -> None:
+    """Execute the solution notebooks; write build/solutions/report.md and report.json."""
+    from .execute import run_all
+    results = run_all(profile, list(notebooks) or None)
+    failed = [r["notebook"] for r in results if r["status"] != "ok"]
+    if failed:
+        raise click.ClickException(f"{len(failed)} notebook(s) failed: {', '.join(failed)}")
+
+
+if __name__ == "__main__":
     main()

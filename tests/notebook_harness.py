@@ -1,0 +1,86 @@
+"""Run a solution notebook's graded cells in-process, with some answers swapped for wrong ones.
+
+The harness executes only what the tests need: the cells tagged ``parameters`` or ``setup``
+(imports, ``airoadmap.start``), every solution cell in order (optionally replaced), then each test
+cell, recording which ones raise. Demo and training cells are skipped, which is why test cells
+must not depend on them: they grade behaviour through the learner's functions alone.
+"""
+from __future__ import annotations
+
+import contextlib
+import importlib.util
+import io
+import json
+from pathlib import Path
+
+from airoadmap.course import repo_root, solution_path
+
+MUTANTS_DIR = Path(__file__).parent / "mutants"
+
+
+def load_cells(slug: str) -> list[dict]:
+    return json.loads(solution_path(slug).read_text(encoding="utf-8"))["cells"]
+
+
+def nbgrader_meta(cell: dict) -> dict:
+    return cell.get("metadata", {}).get("nbgrader", {})
+
+
+def is_solution(cell: dict) -> bool:
+    return cell["cell_type"] == "code" and nbgrader_meta(cell).get("solution", False)
+
+
+def is_test(cell: dict) -> bool:
+    return cell["cell_type"] == "code" and nbgrader_meta(cell).get("grade", False)
+
+
+def is_context(cell: dict) -> bool:
+    tags = set(cell.get("metadata", {}).get("tags", []))
+    return cell["cell_type"] == "code" and bool(tags & {"parameters", "setup"})
+
+
+def run_graded_cells(slug: str, replace: dict[str, str] | None = None) -> dict[str, BaseException | None]:
+    """Execute context + solution cells (with ``replace[grade_id]`` swapped in), then every test
+    cell; return ``{test grade_id: exception or None}``."""
+    replace = dict(replace or {})
+    cells = load_cells(slug)
+    unknown = set(replace) - {nbgrader_meta(c).get("grade_id") for c in cells if is_solution(c)}
+    if unknown:
+        raise KeyError(f"{slug} has no solution cell(s) {sorted(unknown)}")
+    namespace: dict = {"__name__": "__main__"}
+    results: dict[str, BaseException | None] = {}
+    with contextlib.redirect_stdout(io.StringIO()):
+        for cell in cells:
+            source = "".join(cell["source"])
+            if is_context(cell):
+                exec(compile(source, f"<{slug} setup>", "exec"), namespace)
+            elif is_solution(cell):
+                gid = nbgrader_meta(cell)["grade_id"]
+                exec(compile(replace.get(gid, source), f"<{slug} {gid}>", "exec"), namespace)
+        for cell in cells:
+            if is_test(cell):
+                gid = nbgrader_meta(cell)["grade_id"]
+                try:
+                    exec(compile("".join(cell["source"]), f"<{slug} {gid}>", "exec"), namespace)
+                    results[gid] = None
+                except Exception as exc:  # noqa: BLE001 - a failing test is the point
+                    results[gid] = exc
+    return results
+
+
+def load_mutants(slug: str) -> dict[str, dict[str, str]]:
+    """``tests/mutants/<slug>.py`` defines ``MUTANTS = {solution grade_id: {description: source}}``."""
+    path = MUTANTS_DIR / f"m{slug.replace('-', '_')}.py"
+    if not path.exists():
+        return {}
+    spec = importlib.util.spec_from_file_location(path.stem, path)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module.MUTANTS
+
+
+def mutants_path(slug: str) -> Path:
+    return MUTANTS_DIR / f"m{slug.replace('-', '_')}.py"
+
+
+ROOT = repo_root()
