@@ -91,6 +91,7 @@ def test_plots_return_figures(monkeypatch):
     import matplotlib
     matplotlib.use("Agg")
     from airoadmap import plots
-    assert plots.plot_curves({"a": [3, 2, 1]}).axes
-    assert plots.plot_confusion_matrix([[3, 1], [0, 4]], ["x", "y"]).axes
-    assert len(plots.show_images(torch.rand(5, 3, 8, 8), labels=list("abcde"), ncols=4).axes) == 8
+    assert plots.plot_curves({"a": [3, 2, 1]}, show=False).axes
+    assert plots.plot_confusion_matrix([[3, 1], [0, 4]], ["x", "y"], show=False).axes
+    assert len(plots.show_images(torch.rand(5, 3, 8, 8), labels=list("abcde"), ncols=4, show=False).axes) == 8
+    assert plots.plot_curves({"a": [1, 2]}) is None, "shown figures return None: Jupyter would display them twice"

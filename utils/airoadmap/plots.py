@@ -1,22 +1,29 @@
 """Pictures the notebooks share: loss curves, confusion matrices, image grids.
 
-Each function draws on a new matplotlib figure, shows it in Jupyter and returns the figure.
+Each function draws on a new matplotlib figure and shows it (returning nothing, so Jupyter does
+not display it twice); pass ``show=False`` to get the figure back instead, e.g. in tests.
 """
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 
 
-def _plt():
-    import matplotlib
+def _finish(fig, show: bool):
     import matplotlib.pyplot as plt
-    if matplotlib.get_backend().lower() == "agg":
-        pass  # headless (papermill, CI): figures are still rendered into the notebook
+    fig.tight_layout()
+    if not show:
+        return fig
+    plt.show()
+    return None
+
+
+def _plt():
+    import matplotlib.pyplot as plt
     return plt
 
 
 def plot_curves(curves: Mapping[str, Sequence[float]], *, title: str = "", xlabel: str = "step",
-                ylabel: str = "loss", logy: bool = False):
+                ylabel: str = "loss", logy: bool = False, show: bool = True):
     """One line per named series, e.g. ``{"train loss": [...], "val loss": [...]}``."""
     plt = _plt()
     fig, ax = plt.subplots(figsize=(6, 3.5))
@@ -28,12 +35,10 @@ def plot_curves(curves: Mapping[str, Sequence[float]], *, title: str = "", xlabe
         ax.set_yscale("log")
     ax.grid(alpha=0.3)
     ax.legend()
-    fig.tight_layout()
-    plt.show()
-    return fig
+    return _finish(fig, show)
 
 
-def plot_confusion_matrix(matrix, class_names: Sequence[str], *, title: str = "confusion matrix"):
+def plot_confusion_matrix(matrix, class_names: Sequence[str], *, title: str = "confusion matrix", show: bool = True):
     """Rows are true classes, columns predicted; each cell is annotated with its count."""
     import numpy as np
     plt = _plt()
@@ -47,13 +52,11 @@ def plot_confusion_matrix(matrix, class_names: Sequence[str], *, title: str = "c
             ax.text(j, i, int(m[i, j]), ha="center", va="center",
                     color="white" if m[i, j] > m.max() / 2 else "black", fontsize=8)
     ax.set(title=title, xlabel="predicted", ylabel="true")
-    fig.tight_layout()
-    plt.show()
-    return fig
+    return _finish(fig, show)
 
 
 def show_images(images, labels: Sequence[str] | None = None, *, ncols: int = 8, cmap: str | None = None,
-                title: str = ""):
+                title: str = "", show: bool = True):
     """A grid of images: tensors or arrays shaped (H, W), (1, H, W) or (3, H, W)."""
     import numpy as np
     plt = _plt()
@@ -76,6 +79,4 @@ def show_images(images, labels: Sequence[str] | None = None, *, ncols: int = 8, 
             ax.set_title(str(labels[k]), fontsize=8)
     if title:
         fig.suptitle(title)
-    fig.tight_layout()
-    plt.show()
-    return fig
+    return _finish(fig, show)
