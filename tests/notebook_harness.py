@@ -39,9 +39,23 @@ def is_context(cell: dict) -> bool:
     return cell["cell_type"] == "code" and bool(tags & {"parameters", "setup"})
 
 
-def run_graded_cells(slug: str, replace: dict[str, str] | None = None) -> dict[str, BaseException | None]:
-    """Execute context + solution cells (with ``replace[grade_id]`` swapped in), then every test
-    cell; return ``{test grade_id: exception or None}``."""
+def tests_of(cells: list[dict], solution_id: str) -> set[str]:
+    """The test cells between solution ``solution_id`` and the next solution cell."""
+    found, owned = False, set()
+    for cell in cells:
+        if is_solution(cell):
+            if found:
+                break
+            found = nbgrader_meta(cell)["grade_id"] == solution_id
+        elif found and is_test(cell):
+            owned.add(nbgrader_meta(cell)["grade_id"])
+    return owned
+
+
+def run_graded_cells(slug: str, replace: dict[str, str] | None = None,
+                     only: set[str] | None = None) -> dict[str, BaseException | None]:
+    """Execute context + solution cells (with ``replace[grade_id]`` swapped in), then the test
+    cells (all, or the grade ids in ``only``); return ``{test grade_id: exception or None}``."""
     replace = dict(replace or {})
     cells = load_cells(slug)
     unknown = set(replace) - {nbgrader_meta(c).get("grade_id") for c in cells if is_solution(c)}
@@ -60,6 +74,8 @@ def run_graded_cells(slug: str, replace: dict[str, str] | None = None) -> dict[s
         for cell in cells:
             if is_test(cell):
                 gid = nbgrader_meta(cell)["grade_id"]
+                if only is not None and gid not in only:
+                    continue
                 try:
                     exec(compile("".join(cell["source"]), f"<{slug} {gid}>", "exec"), namespace)
                     results[gid] = None

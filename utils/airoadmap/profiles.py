@@ -25,6 +25,25 @@ SIZES: dict[str, dict[str, dict[str, Any]]] = {
         "cpu": dict(epochs=12, batch_size=64, lr=0.05, hidden=64, min_test_accuracy=0.90),
         "gpu": dict(epochs=30, batch_size=64, lr=0.05, hidden=128, min_test_accuracy=0.93),
     },
+    "02-cnn-cifar10": {
+        # cpu: the generated look-alike reaches ~0.65 in 10 epochs with augmentation (~20 s)
+        "cpu": dict(epochs=10, batch_size=64, lr=3e-3, workers=0, min_test_accuracy=0.5),
+        # gpu: the real CIFAR-10; this small CNN reaches ~0.75 in 30 epochs
+        "gpu": dict(epochs=30, batch_size=128, lr=3e-3, workers=2, min_test_accuracy=0.7),
+    },
+    "04-finetune-encoder": {
+        "cpu": dict(encoder="minilm", epochs=3, batch_size=16, lr=1.5e-4, max_length=96,
+                    min_baseline_f1=0.75, min_finetuned_f1=0.8),
+        "gpu": dict(encoder="bert-base-uncased", epochs=4, batch_size=32, lr=3e-5, max_length=128,
+                    min_baseline_f1=0.5, min_finetuned_f1=0.7),
+    },
+    # character-level GPT on stdlib source; ln(vocab) ~ 5.1 nats at the start, ~1.7 after the cpu run
+    "03-transformer-from-scratch": {
+        "cpu": dict(steps=600, batch_size=32, block_size=64, d_model=96, n_layers=3, n_heads=4, lr=3e-3,
+                    eval_interval=100, eval_batches=10, max_val_loss=2.1),
+        "gpu": dict(steps=2000, batch_size=64, block_size=256, d_model=256, n_layers=6, n_heads=8, lr=1e-3,
+                    eval_interval=250, eval_batches=20, max_val_loss=1.5),
+    },
 }
 
 
