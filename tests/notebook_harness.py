@@ -39,7 +39,7 @@ def is_context(cell: dict) -> bool:
     return cell["cell_type"] == "code" and bool(tags & {"parameters", "setup"})
 
 
-def tests_of(cells: list[dict], solution_id: str) -> set[str]:
+def exercise_tests(cells: list[dict], solution_id: str) -> set[str]:
     """The test cells between solution ``solution_id`` and the next solution cell."""
     found, owned = False, set()
     for cell in cells:

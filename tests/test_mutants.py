@@ -10,7 +10,7 @@ import pytest
 
 from conftest import SLUGS
 from notebook_harness import (is_solution, load_cells, load_mutants, mutants_path, nbgrader_meta, run_graded_cells,
-                              tests_of)
+                              exercise_tests)
 
 CASES = [(slug, gid, desc) for slug in SLUGS for gid, muts in load_mutants(slug).items() for desc in muts]
 
@@ -34,7 +34,7 @@ def test_solution_passes_every_test_cell(slug):
 def test_wrong_answer_fails_a_test(slug, grade_id, description):
     source = load_mutants(slug)[grade_id][description]
     # the exercise's own test cells (right after it) must catch it
-    results = run_graded_cells(slug, {grade_id: source}, only=tests_of(load_cells(slug), grade_id))
+    results = run_graded_cells(slug, {grade_id: source}, only=exercise_tests(load_cells(slug), grade_id))
     assert results, f"{grade_id} has no test cell after it"
     assert any(exc is not None for exc in results.values()), \
         f"no test cell of {slug} catches this wrong answer to {grade_id}: {description}"

@@ -4,6 +4,7 @@
     airoadmap lab          start JupyterLab on 127.0.0.1 with course/ open
     airoadmap release      regenerate course/ from solutions/ with nbgrader
     airoadmap solutions    execute the solution notebooks and write a report
+    airoadmap cohort ...   instructors: release, collect, autograde, report, feedback, similarity
 """
 from __future__ import annotations
 
@@ -58,6 +59,10 @@ def solutions(profile: str, notebooks: tuple[str, ...]) -> None:
     if failed:
         raise click.ClickException(f"{len(failed)} notebook(s) failed: {', '.join(failed)}")
 
+
+from .grading.commands import cohort  # noqa: E402  (airoadmap cohort ...: instructor grading)
+
+main.add_command(cohort)
 
 if __name__ == "__main__":
     main()
