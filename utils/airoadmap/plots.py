@@ -1,4 +1,4 @@
-"""Pictures the notebooks share: loss curves, confusion matrices, image grids.
+"""Pictures the notebooks share: loss curves, confusion matrices, image grids, attention maps.
 
 Each function draws on a new matplotlib figure and shows it (returning nothing, so Jupyter does
 not display it twice); pass ``show=False`` to get the figure back instead, e.g. in tests.
@@ -80,3 +80,64 @@ def show_images(images, labels: Sequence[str] | None = None, *, ncols: int = 8, 
     if title:
         fig.suptitle(title)
     return _finish(fig, show)
+
+
+def _visible(token: str) -> str:
+    """A tick label for a token: whitespace made visible (a space as ␣, a newline as ↵, a tab as →)."""
+    return str(token).replace(" ", "␣").replace("\n", "↵").replace("\t", "→") or "∅"
+
+
+def plot_attention(weights, tokens: Sequence[str], *, title: str = "attention", head_names: Sequence[str] | None = None,
+                   show: bool = True):
+    """Heatmap of attention weights: rows are queries (the attending position), columns keys.
+
+    ``weights`` is ``(T, T)`` for one head or ``(H, T, T)`` for one panel per head (a tensor or an
+    array); ``tokens`` labels the T positions. Used by 03 (a transformer from scratch).
+    """
+    import numpy as np
+    plt = _plt()
+    w = np.asarray(weights.detach().float().cpu() if hasattr(weights, "detach") else weights, dtype=float)
+    if w.ndim == 2:
+        w = w[None]
+    if w.ndim != 3 or w.shape[1] != w.shape[2]:
+        raise ValueError(f"weights should be (T, T) or (H, T, T), got shape {tuple(w.shape)}")
+    if len(tokens) != w.shape[-1]:
+        raise ValueError(f"{len(tokens)} tokens for {w.shape[-1]} positions")
+    labels = [_visible(t) for t in tokens]
+    n, size = w.shape[0], 1.5 + 0.22 * len(labels)
+    fig, axes = plt.subplots(1, n, figsize=(size * n, size), squeeze=False)
+    for h, ax in enumerate(axes[0]):
+        image = ax.imshow(w[h], cmap="viridis", vmin=0.0, vmax=max(float(w[h].max()), 1e-8))
+        ax.set_xticks(range(len(labels)), labels, fontsize=7)
+        ax.set_yticks(range(len(labels)), labels, fontsize=7)
+        ax.set(xlabel="key (attended to)", ylabel="query (attending)" if h == 0 else "",
+               title=head_names[h] if head_names else (f"head {h}" if n > 1 else title))
+    fig.colorbar(image, ax=axes[0][-1], shrink=0.8)
+    if n > 1 or head_names:
+        fig.suptitle(title)
+    return _finish(fig, show)
+
+
+def plot_bars(values: Mapping[str, float], *, title: str = "", xlabel: str = "", fmt: str = "{:.3g}",
+              highlight: Sequence[str] = (), show: bool = True):
+    """Horizontal bars, one per named value, top to bottom in the mapping's order, each annotated
+    with ``fmt.format(value)``. Names in ``highlight`` get a second colour. Names are shown with
+    whitespace made visible, so tokens can be names. Used by 05 (memory per dtype, next-token
+    probabilities)."""
+    plt = _plt()
+    names, heights = [str(k) for k in values], [float(v) for v in values.values()]
+    if not names:
+        raise ValueError("plot_bars needs at least one value")
+    fig, ax = plt.subplots(figsize=(6, 0.8 + 0.32 * len(names)))
+    marked = {str(h) for h in highlight}
+    colors = ["tab:orange" if n in marked else "tab:blue" for n in names]
+    bars = ax.barh(range(len(names)), heights, color=colors)
+    ax.set_yticks(range(len(names)), [_visible(n) for n in names])
+    ax.invert_yaxis()
+    for bar, h in zip(bars, heights):
+        ax.text(bar.get_width(), bar.get_y() + bar.get_height() / 2, " " + fmt.format(h), va="center", fontsize=8)
+    ax.set_xlim(0, max(max(heights), 1e-12) * 1.2)
+    ax.set(title=title, xlabel=xlabel)
+    ax.grid(axis="x", alpha=0.3)
+    return _finish(fig, show)
+
