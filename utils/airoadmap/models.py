@@ -217,6 +217,18 @@ def load_causal_lm(name: str = "smollm2-135m-instruct", profile: str = "cpu", dt
     return model, tok
 
 
+def load_tokenizer(name: str = "smollm2-135m-instruct", profile: str = "cpu"):
+    """The tokenizer of ``name`` alone (seconds, no weights), with a pad token, from where
+    :func:`load_causal_lm` or :func:`load_encoder` would load the model."""
+    from transformers import AutoTokenizer
+
+    profile, _ = resolve_profile(profile)
+    tok, _, _ = _from_pretrained(AutoTokenizer, name, profile)
+    if tok.pad_token is None:
+        tok.pad_token = tok.eos_token
+    return tok
+
+
 def load_encoder(name: str = "minilm", profile: str = "cpu", task: str = "embedding",
                  num_labels: int | None = None, labels: list[str] | None = None):
     """``(model, tokenizer)`` of a BERT-class encoder.

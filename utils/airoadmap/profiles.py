@@ -31,6 +31,18 @@ SIZES: dict[str, dict[str, dict[str, Any]]] = {
         # gpu: the real CIFAR-10; this small CNN reaches ~0.75 in 30 epochs
         "gpu": dict(epochs=30, batch_size=128, lr=3e-3, workers=2, min_test_accuracy=0.7),
     },
+    "07-sft-with-trl": {
+        "cpu": dict(model="smollm2-135m-instruct", max_steps=30, batch_size=4, lr=3e-4, lora_r=16, max_length=384,
+                    eval_examples=12, max_new_tokens=32, min_valid_json=0.8, min_reward_gain=0.1),
+        "gpu": dict(model="smollm2-360m-instruct", max_steps=150, batch_size=8, lr=2e-4, lora_r=16, max_length=512,
+                    eval_examples=60, max_new_tokens=48, min_valid_json=0.9, min_reward_gain=0.1),
+    },
+    "08-when-to-fine-tune": {
+        "cpu": dict(model="smollm2-135m-instruct", eval_examples=8, shots=3, max_new_tokens=40, max_steps=25,
+                    min_reward_gain=0.05),
+        "gpu": dict(model="smollm2-360m-instruct", eval_examples=40, shots=5, max_new_tokens=48, max_steps=120,
+                    min_reward_gain=0.05),
+    },
     "04-finetune-encoder": {
         "cpu": dict(encoder="minilm", epochs=3, batch_size=16, lr=1.5e-4, max_length=96,
                     min_baseline_f1=0.75, min_finetuned_f1=0.8),
@@ -43,6 +55,20 @@ SIZES: dict[str, dict[str, dict[str, Any]]] = {
                     eval_interval=100, eval_batches=10, max_val_loss=2.1),
         "gpu": dict(steps=2000, batch_size=64, block_size=256, d_model=256, n_layers=6, n_heads=8, lr=1e-3,
                     eval_interval=250, eval_batches=20, max_val_loss=1.5),
+    },
+    # fp32 everywhere: the learner's decoding loops are compared with `generate` token for token
+    "05-transformers-essentials": {
+        "cpu": dict(model="smollm2-135m-instruct", max_new_tokens=24, batch_size=4, min_agreement=1.0),
+        "gpu": dict(model="smollm2-360m-instruct", max_new_tokens=32, batch_size=8, min_agreement=1.0),
+    },
+    # LoRA on q_proj/v_proj, completion-only loss on Fjordly triage chats (short system prompt)
+    "06-lora-from-scratch": {
+        "cpu": dict(model="smollm2-135m-instruct", r=8, alpha=16, dropout=0.05, steps=24, batch_size=4, lr=2e-3,
+                    max_length=160, eval_examples=8, max_new_tokens=40, min_loss_drop=0.5,
+                    max_trainable_fraction=0.01),
+        "gpu": dict(model="smollm2-360m-instruct", r=16, alpha=32, dropout=0.05, steps=150, batch_size=8, lr=1e-3,
+                    max_length=256, eval_examples=60, max_new_tokens=48, min_loss_drop=0.5,
+                    max_trainable_fraction=0.01),
     },
 }
 
