@@ -1,0 +1,64 @@
+"""The library signatures the notebooks rely on.
+
+transformers, TRL and PEFT rename arguments between releases (``max_seq_length`` -> ``max_length``,
+``tokenizer`` -> ``processing_class``, ``evaluation_strategy`` -> ``eval_strategy``,
+``gradient_checkpointing`` -> ``activation_checkpointing``). When an upgrade breaks one, this file
+says which, in one line, instead of a notebook failing halfway through a training run.
+"""
+from __future__ import annotations
+
+import inspect
+
+import pytest
+
+
+def params(obj) -> set[str]:
+    return set(inspect.signature(obj).parameters)
+
+
+USED = {
+    # notebook 04
+    ("transformers", "TrainingArguments"): {"output_dir", "num_train_epochs", "learning_rate", "per_device_train_batch_size",
+                                            "per_device_eval_batch_size", "warmup_steps", "weight_decay", "eval_strategy",
+                                            "logging_strategy", "save_strategy", "report_to", "seed", "use_cpu",
+                                            "dataloader_num_workers"},
+    ("transformers", "Trainer"): {"model", "args", "train_dataset", "eval_dataset", "data_collator", "compute_metrics"},
+    # notebooks 07, 08
+    ("trl", "SFTConfig"): {"output_dir", "max_steps", "per_device_train_batch_size", "learning_rate", "lr_scheduler_type",
+                           "warmup_steps", "logging_steps", "max_length", "packing", "save_strategy", "report_to", "seed",
+                           "use_cpu", "bf16", "activation_checkpointing"},
+    ("trl", "SFTTrainer"): {"model", "args", "train_dataset", "processing_class", "peft_config"},
+    ("peft", "LoraConfig"): {"r", "lora_alpha", "lora_dropout", "target_modules", "task_type"},
+}
+
+
+@pytest.mark.parametrize("module,name", sorted(USED))
+def test_signatures_the_notebooks_use(module, name):
+    obj = getattr(__import__(module), name)
+    missing = USED[(module, name)] - params(obj)
+    assert not missing, f"{module}.{name} no longer accepts {sorted(missing)}: update the notebooks that pass them"
+
+
+def test_warmup_steps_takes_a_fraction():
+    from transformers import TrainingArguments
+    args = TrainingArguments(output_dir="/tmp/airoadmap-api-check", warmup_steps=0.1, use_cpu=True, report_to="none")
+    assert args.warmup_steps == 0.1, "warmup_steps < 1 is read as a fraction of the run in the notebooks"
+
+
+def test_trl_cpu_defaults_are_overridden():
+    from trl import SFTConfig
+    cfg = SFTConfig(output_dir="/tmp/airoadmap-api-check", use_cpu=True, bf16=False, activation_checkpointing=False,
+                    report_to="none")
+    assert cfg.bf16 is False and not cfg.gradient_checkpointing and not cfg.activation_checkpointing
+
+
+def test_methods_the_notebooks_call():
+    from peft import PeftModel
+    from transformers import PreTrainedTokenizerBase
+    assert hasattr(PeftModel, "merge_and_unload") and hasattr(PeftModel, "print_trainable_parameters")
+    assert {"add_generation_prompt", "tokenize", "return_dict"} <= params(PreTrainedTokenizerBase.apply_chat_template)
+    import torch
+    import torch.nn.functional as F
+    from torch.utils.flop_counter import FlopCounterMode  # noqa: F401  (notebook 02)
+    q = torch.randn(1, 1, 3, 4)
+    F.scaled_dot_product_attention(q, q, q, is_causal=True)  # notebook 03's reference
