@@ -54,8 +54,9 @@ def test_trl_cpu_defaults_are_overridden():
 
 def test_methods_the_notebooks_call():
     from peft import PeftModel
+    from peft.tuners.lora import LoraModel
     from transformers import PreTrainedTokenizerBase
-    assert hasattr(PeftModel, "merge_and_unload") and hasattr(PeftModel, "print_trainable_parameters")
+    assert hasattr(LoraModel, "merge_and_unload") and hasattr(PeftModel, "print_trainable_parameters")
     assert {"add_generation_prompt", "tokenize", "return_dict"} <= params(PreTrainedTokenizerBase.apply_chat_template)
     import torch
     import torch.nn.functional as F
