@@ -119,11 +119,11 @@ def plot_attention(weights, tokens: Sequence[str], *, title: str = "attention", 
 
 
 def plot_bars(values: Mapping[str, float], *, title: str = "", xlabel: str = "", fmt: str = "{:.3g}",
-              highlight: Sequence[str] = (), show: bool = True):
+              highlight: Sequence[str] = (), tokens: bool = False, show: bool = True):
     """Horizontal bars, one per named value, top to bottom in the mapping's order, each annotated
-    with ``fmt.format(value)``. Names in ``highlight`` get a second colour. Names are shown with
-    whitespace made visible, so tokens can be names. Used by 05 (memory per dtype, next-token
-    probabilities)."""
+    with ``fmt.format(value)``. Names in ``highlight`` get a second colour; ``tokens=True`` shows the
+    names' whitespace (a space as ␣, a newline as ↵), for token strings. Used by 05 (memory per
+    dtype, next-token probabilities)."""
     plt = _plt()
     names, heights = [str(k) for k in values], [float(v) for v in values.values()]
     if not names:
@@ -132,7 +132,7 @@ def plot_bars(values: Mapping[str, float], *, title: str = "", xlabel: str = "",
     marked = {str(h) for h in highlight}
     colors = ["tab:orange" if n in marked else "tab:blue" for n in names]
     bars = ax.barh(range(len(names)), heights, color=colors)
-    ax.set_yticks(range(len(names)), [_visible(n) for n in names])
+    ax.set_yticks(range(len(names)), [_visible(n) for n in names] if tokens else names)
     ax.invert_yaxis()
     for bar, h in zip(bars, heights):
         ax.text(bar.get_width(), bar.get_y() + bar.get_height() / 2, " " + fmt.format(h), va="center", fontsize=8)

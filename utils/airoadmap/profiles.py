@@ -61,13 +61,14 @@ SIZES: dict[str, dict[str, dict[str, Any]]] = {
         "cpu": dict(model="smollm2-135m-instruct", max_new_tokens=24, batch_size=4, min_agreement=1.0),
         "gpu": dict(model="smollm2-360m-instruct", max_new_tokens=32, batch_size=8, min_agreement=1.0),
     },
-    # LoRA on q_proj/v_proj, completion-only loss on Fjordly triage chats (short system prompt)
+    # LoRA on q_proj/v_proj, completion-only loss on Fjordly triage chats (short system prompt);
+    # cpu: loss ~2.2 -> ~0.7 in 24 steps (~40 s), valid JSON 0 -> 1.0 on 8 test tickets
     "06-lora-from-scratch": {
         "cpu": dict(model="smollm2-135m-instruct", r=8, alpha=16, dropout=0.05, steps=24, batch_size=4, lr=2e-3,
-                    max_length=160, eval_examples=8, max_new_tokens=40, min_loss_drop=0.5,
+                    max_length=160, eval_examples=8, max_new_tokens=40, min_loss_drop=0.5, min_valid_json=0.5,
                     max_trainable_fraction=0.01),
-        "gpu": dict(model="smollm2-360m-instruct", r=16, alpha=32, dropout=0.05, steps=150, batch_size=8, lr=1e-3,
-                    max_length=256, eval_examples=60, max_new_tokens=48, min_loss_drop=0.5,
+        "gpu": dict(model="smollm2-360m-instruct", r=16, alpha=32, dropout=0.05, steps=100, batch_size=8, lr=1e-3,
+                    max_length=256, eval_examples=60, max_new_tokens=48, min_loss_drop=0.5, min_valid_json=0.8,
                     max_trainable_fraction=0.01),
     },
 }
