@@ -50,7 +50,9 @@ def graded(tmp_path_factory):
         result = {"root": root, "release": release, "seconds": seconds, "metrics": read_records(records),
                   "solution": nbtools.scores(root, slug, "solution"), "blank": nbtools.scores(root, slug, "blank")}
         BUILD.mkdir(parents=True, exist_ok=True)
-        shutil.copy(root / "autograded" / "solution" / slug / f"{slug}.ipynb", BUILD / f"{slug}.ipynb")
+        executed = BUILD / f"{slug}.ipynb"
+        executed.unlink(missing_ok=True)  # nbgrader makes autograded notebooks read-only
+        shutil.copyfile(root / "autograded" / "solution" / slug / f"{slug}.ipynb", executed)
         (BUILD / f"{slug}.json").write_text(json.dumps(
             {"notebook": slug, "seconds": round(seconds, 1), "score": result["solution"]["score"],
              "max_score": result["solution"]["max_score"],

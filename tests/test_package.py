@@ -95,3 +95,16 @@ def test_plots_return_figures(monkeypatch):
     assert plots.plot_confusion_matrix([[3, 1], [0, 4]], ["x", "y"], show=False).axes
     assert len(plots.show_images(torch.rand(5, 3, 8, 8), labels=list("abcde"), ncols=4, show=False).axes) == 8
     assert plots.plot_curves({"a": [1, 2]}) is None, "shown figures return None: Jupyter would display them twice"
+
+
+def test_library_deprecations_are_quiet():
+    """nbgrader fails a test cell that writes to stderr: a library's FutureWarning must not."""
+    import warnings
+    from airoadmap.run import quiet_library_deprecations
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        quiet_library_deprecations()
+        warnings.warn("old argument", FutureWarning)
+        warnings.warn("old module", DeprecationWarning)
+        warnings.warn("a real problem", UserWarning)
+    assert [str(w.message) for w in caught] == ["a real problem"]

@@ -45,11 +45,24 @@ def limit_threads(n: int | None = None) -> int:
     return n
 
 
+def quiet_library_deprecations() -> None:
+    """Hide FutureWarning/DeprecationWarning raised inside libraries (transformers, peft, trl).
+
+    The course pins its versions, so these say nothing a learner can act on; and nbgrader scores
+    a test cell that writes anything to stderr as failed, so a library's deprecation notice
+    printed during a test would cost the learner its points.
+    """
+    import warnings
+    for category in (FutureWarning, DeprecationWarning):
+        warnings.filterwarnings("ignore", category=category)
+
+
 def start(notebook: str, profile: str = "auto", seed: int = 0, quiet: bool = False, **overrides) -> Settings:
     import torch
 
     resolved, reason = resolve_profile(profile)
     cfg = sizes(notebook, resolved, overrides)
+    quiet_library_deprecations()
     set_seed(seed)
     threads = limit_threads()
     device = "cuda" if resolved == "gpu" and torch.cuda.is_available() else "cpu"
