@@ -13,7 +13,7 @@ import io
 import json
 from pathlib import Path
 
-from airoadmap.course import repo_root, solution_path
+from airoadmap.course import solution_path
 
 MUTANTS_DIR = Path(__file__).parent / "mutants"
 
@@ -98,5 +98,3 @@ def load_mutants(slug: str) -> dict[str, dict[str, str]]:
 def mutants_path(slug: str) -> Path:
     return MUTANTS_DIR / f"m{slug.replace('-', '_')}.py"
 
-
-ROOT = repo_root()

@@ -10,12 +10,12 @@ The executed solution and a small report are kept in ``build/test-executed/``.
 from __future__ import annotations
 
 import json
-import os
 import shutil
 import time
 
 import pytest
 
+from airoadmap.execute import temporary_env
 from airoadmap.grading import nbtools
 from airoadmap.recording import read_records
 from conftest import ROOT, SLUGS
@@ -36,17 +36,11 @@ def graded(tmp_path_factory):
         for student, src in (("solution", ROOT / "solutions" / slug), ("blank", release)):
             shutil.copytree(src, root / "submitted" / student / slug, ignore=nbtools.IGNORED)
         records = root / "metrics.jsonl"
-        env = {"AIROADMAP_RECORD": str(records), "AIROADMAP_PROFILE": "cpu", "AIROADMAP_NOTEBOOK": slug}
-        saved = {k: os.environ.get(k) for k in env}
-        os.environ.update(env)
-        try:
+        with temporary_env(AIROADMAP_RECORD=str(records), AIROADMAP_PROFILE="cpu", AIROADMAP_NOTEBOOK=slug):
             started = time.perf_counter()
             nbtools.autograde(root, slug, "solution")
             seconds = time.perf_counter() - started
             nbtools.autograde(root, slug, "blank")
-        finally:
-            for k, v in saved.items():
-                os.environ.pop(k, None) if v is None else os.environ.__setitem__(k, v)
         result = {"root": root, "release": release, "seconds": seconds, "metrics": read_records(records),
                   "solution": nbtools.scores(root, slug, "solution"), "blank": nbtools.scores(root, slug, "blank")}
         BUILD.mkdir(parents=True, exist_ok=True)

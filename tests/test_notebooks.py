@@ -8,14 +8,17 @@ import ast
 import json
 import re
 import subprocess
+import sys
 
 import pytest
 
+from airoadmap.course import solution_path, student_path
 from airoadmap.profiles import PROFILES, SIZES
 from conftest import ROOT, SLUGS
 from notebook_harness import is_solution, is_test, nbgrader_meta
 
-sys_path = str(ROOT / "scripts")
+sys.path.insert(0, str(ROOT / "scripts"))
+from sync_notebooks import setup_cell_index, setup_cell_source  # noqa: E402
 
 
 def cells(path):
@@ -26,12 +29,7 @@ def source(cell):
     return "".join(cell["source"])
 
 
-def solution_nb(slug):
-    return ROOT / "solutions" / slug / f"{slug}.ipynb"
-
-
-def student_nb(slug):
-    return ROOT / "course" / slug / f"{slug}.ipynb"
+solution_nb, student_nb = solution_path, student_path
 
 
 def test_there_are_notebooks():
@@ -58,9 +56,6 @@ def test_first_code_cell_is_the_parameters_cell(slug):
 
 @pytest.mark.parametrize("slug", SLUGS)
 def test_setup_cell_installs_the_course_on_colab_and_never_torch(slug):
-    import sys
-    sys.path.insert(0, sys_path)
-    from sync_notebooks import setup_cell_index, setup_cell_source
     nb = json.loads(solution_nb(slug).read_text())
     i = setup_cell_index(nb)
     assert i is not None, "no Colab setup cell (a code cell tagged 'setup' that checks google.colab)"

@@ -108,3 +108,13 @@ def test_library_deprecations_are_quiet():
         warnings.warn("old module", DeprecationWarning)
         warnings.warn("a real problem", UserWarning)
     assert [str(w.message) for w in caught] == ["a real problem"]
+
+
+def test_temporary_env_restores(monkeypatch):
+    import os
+    from airoadmap.execute import temporary_env
+    monkeypatch.setenv("AIROADMAP_A", "before")
+    monkeypatch.delenv("AIROADMAP_B", raising=False)
+    with temporary_env(AIROADMAP_A="x", AIROADMAP_B="y"):
+        assert os.environ["AIROADMAP_A"] == "x" and os.environ["AIROADMAP_B"] == "y"
+    assert os.environ["AIROADMAP_A"] == "before" and "AIROADMAP_B" not in os.environ

@@ -8,6 +8,7 @@ threshold raises :class:`~airoadmap.recording.QualityError` in its own run and c
 """
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import shutil
@@ -16,6 +17,21 @@ from pathlib import Path
 
 from .course import notebook_slugs, repo_root, solution_path
 from .recording import read_records
+
+
+@contextlib.contextmanager
+def temporary_env(**values: str):
+    """Set environment variables for the kernels started inside the block, then restore them."""
+    saved = {k: os.environ.get(k) for k in values}
+    os.environ.update(values)
+    try:
+        yield
+    finally:
+        for k, v in saved.items():
+            if v is None:
+                os.environ.pop(k, None)
+            else:
+                os.environ[k] = v
 
 
 def run_notebook(slug: str, profile: str, out_dir: Path, root: Path, timeout: int = 1800) -> dict:
@@ -28,24 +44,16 @@ def run_notebook(slug: str, profile: str, out_dir: Path, root: Path, timeout: in
                     ignore=shutil.ignore_patterns(".ipynb_checkpoints", "__pycache__"))
     records = out_dir / f"{slug}.metrics.jsonl"
     records.unlink(missing_ok=True)
-    env = {"AIROADMAP_RECORD": str(records), "AIROADMAP_NOTEBOOK": slug}
-    old = {k: os.environ.get(k) for k in env}
-    os.environ.update(env)
     started = time.perf_counter()
     status, error = "ok", None
     try:
-        pm.execute_notebook(str(work / f"{slug}.ipynb"), str(out_dir / f"{slug}.ipynb"),
-                            parameters={"profile": profile}, cwd=str(work), kernel_name="python3",
-                            progress_bar=False, execution_timeout=timeout)
+        with temporary_env(AIROADMAP_RECORD=str(records), AIROADMAP_NOTEBOOK=slug):
+            pm.execute_notebook(str(work / f"{slug}.ipynb"), str(out_dir / f"{slug}.ipynb"),
+                                parameters={"profile": profile}, cwd=str(work), kernel_name="python3",
+                                progress_bar=False, execution_timeout=timeout)
     except Exception as exc:  # papermill wraps the cell's error; keep its last line
         status = "failed"
         error = str(exc).strip().splitlines()[-1][:300] if str(exc).strip() else type(exc).__name__
-    finally:
-        for k, v in old.items():
-            if v is None:
-                os.environ.pop(k, None)
-            else:
-                os.environ[k] = v
     seconds = time.perf_counter() - started
     metrics = read_records(records)
     if any(not m["ok"] for m in metrics):
