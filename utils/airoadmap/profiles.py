@@ -31,8 +31,10 @@ SIZES: dict[str, dict[str, dict[str, Any]]] = {
         # gpu: the real CIFAR-10; this small CNN reaches ~0.75 in 30 epochs
         "gpu": dict(epochs=30, batch_size=128, lr=3e-3, workers=2, min_test_accuracy=0.7),
     },
+    # cpu: ~5 s/step on 2 cores (fp32, ~210 tokens/example); loss ~1.7 -> ~0.8 in 20 steps and, on 12 held-out
+    # tickets, valid JSON 0 -> 0.92, reward 0 -> 0.67 (measured); ~135 s in all
     "07-sft-with-trl": {
-        "cpu": dict(model="smollm2-135m-instruct", max_steps=30, batch_size=4, lr=3e-4, lora_r=16, max_length=384,
+        "cpu": dict(model="smollm2-135m-instruct", max_steps=20, batch_size=4, lr=5e-4, lora_r=16, max_length=384,
                     eval_examples=12, max_new_tokens=32, min_valid_json=0.8, min_reward_gain=0.1),
         "gpu": dict(model="smollm2-360m-instruct", max_steps=150, batch_size=8, lr=2e-4, lora_r=16, max_length=512,
                     eval_examples=60, max_new_tokens=48, min_valid_json=0.9, min_reward_gain=0.1),
