@@ -1,4 +1,4 @@
-"""Unit tests of ``airoadmap.plots.plot_bars`` (memory per dtype and next-token probabilities in 05)."""
+"""Unit tests of ``airoadmap.plots.plot_bars`` (memory per dtype, probabilities, rewards)."""
 from __future__ import annotations
 
 import pytest
@@ -28,3 +28,16 @@ def test_plot_bars_rejects_nothing_to_plot():
     from airoadmap import plots
     with pytest.raises(ValueError, match="at least one"):
         plots.plot_bars({}, show=False)
+
+
+def test_plot_bars_shows_negative_values_left_of_zero():
+    import matplotlib
+    matplotlib.use("Agg")
+
+    from airoadmap import plots
+    fig = plots.plot_bars({"right": 2.7, "chatty": -2.5, "not JSON": -6.5}, show=False)
+    ax = fig.axes[0]
+    low, high = ax.get_xlim()
+    assert low < -6.5 and high > 2.7, "every bar must be inside the axes"
+    labels = {t.get_text().strip(): t.get_position()[0] for t in ax.texts}
+    assert labels["-6.5"] == -6.5 and labels["2.7"] == 2.7, "each label sits at its bar's end"

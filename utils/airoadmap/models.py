@@ -197,21 +197,51 @@ def _default_dtype(profile: str):
     return torch.float32
 
 
-def load_causal_lm(name: str = "smollm2-135m-instruct", profile: str = "cpu", dtype=None):
+def load_causal_lm(name: str = "smollm2-135m-instruct", profile: str = "cpu", dtype=None,
+                   quantization_config=None):
     """``(model, tokenizer)`` of a chat LLM, on the GPU when the profile is ``gpu`` and one exists.
 
     ``dtype`` defaults to float32 on CPU (what CPU training needs) and bfloat16 on a GPU that
-    supports it. The tokenizer always has a pad token.
+    supports it. ``quantization_config`` (e.g. a ``BitsAndBytesConfig``) is passed to
+    ``from_pretrained``; a quantized model is placed on the GPU by ``device_map``, never moved after
+    loading. The tokenizer always has a pad token.
     """
     import torch
     from transformers import AutoModelForCausalLM, AutoTokenizer
 
     profile, _ = resolve_profile(profile)
     dtype = dtype or _default_dtype(profile)
-    model, where, local = _from_pretrained(AutoModelForCausalLM, name, profile, dtype=dtype)
+    on_gpu = profile == "gpu" and torch.cuda.is_available()
+    extra = {}
+    if quantization_config is not None:
+        extra = dict(quantization_config=quantization_config, device_map={"": 0} if on_gpu else {"": "cpu"})
+    model, where, local = _from_pretrained(AutoModelForCausalLM, name, profile, dtype=dtype, **extra)
     tok = AutoTokenizer.from_pretrained(where, local_files_only=local)
     if tok.pad_token is None:
         tok.pad_token = tok.eos_token
+    if on_gpu and quantization_config is None:
+        model = model.to("cuda")
+    return model, tok
+
+
+def load_reward_model(name: str = "smollm2-135m-instruct", profile: str = "cpu", dtype=None):
+    """``(model, tokenizer)``: a chat LLM with a fresh one-output score head
+    (``AutoModelForSequenceClassification``, ``num_labels=1``), the usual shape of a reward model.
+
+    The head reads the hidden state of each row's last non-padding token, so the model's config
+    gets the tokenizer's ``pad_token_id``.
+    """
+    import torch
+    from transformers import AutoModelForSequenceClassification, AutoTokenizer
+
+    profile, _ = resolve_profile(profile)
+    dtype = dtype or _default_dtype(profile)
+    model, where, local = _from_pretrained(AutoModelForSequenceClassification, name, profile, num_labels=1,
+                                           dtype=dtype)
+    tok = AutoTokenizer.from_pretrained(where, local_files_only=local)
+    if tok.pad_token is None:
+        tok.pad_token = tok.eos_token
+    model.config.pad_token_id = tok.pad_token_id
     if profile == "gpu" and torch.cuda.is_available():
         model = model.to("cuda")
     return model, tok

@@ -122,8 +122,8 @@ def plot_bars(values: Mapping[str, float], *, title: str = "", xlabel: str = "",
               highlight: Sequence[str] = (), tokens: bool = False, show: bool = True):
     """Horizontal bars, one per named value, top to bottom in the mapping's order, each annotated
     with ``fmt.format(value)``. Names in ``highlight`` get a second colour; ``tokens=True`` shows the
-    names' whitespace (a space as ␣, a newline as ↵), for token strings. Used by 05 (memory per
-    dtype, next-token probabilities)."""
+    names' whitespace (a space as ␣, a newline as ↵), for token strings. Negative values extend left
+    of a zero line. Used by 05 (memory per dtype, next-token probabilities), 09 and 10 (rewards)."""
     plt = _plt()
     names, heights = [str(k) for k in values], [float(v) for v in values.values()]
     if not names:
@@ -134,9 +134,14 @@ def plot_bars(values: Mapping[str, float], *, title: str = "", xlabel: str = "",
     bars = ax.barh(range(len(names)), heights, color=colors)
     ax.set_yticks(range(len(names)), [_visible(n) for n in names] if tokens else names)
     ax.invert_yaxis()
-    for bar, h in zip(bars, heights):
-        ax.text(bar.get_width(), bar.get_y() + bar.get_height() / 2, " " + fmt.format(h), va="center", fontsize=8)
-    ax.set_xlim(0, max(max(heights), 1e-12) * 1.2)
+    for bar, h in zip(bars, heights):  # the label sits at the bar's end, outside it (left of a negative bar)
+        ax.text(h, bar.get_y() + bar.get_height() / 2, f" {fmt.format(h)} " if h >= 0 else f"{fmt.format(h)} ",
+                va="center", ha="left" if h >= 0 else "right", fontsize=8)
+    low, high = min(min(heights), 0.0), max(max(heights), 0.0)
+    span = max(high - low, 1e-12)
+    ax.set_xlim(low - 0.2 * span * (low < 0), high + 0.2 * span * (high > 0 or low == 0))
+    if low < 0:
+        ax.axvline(0, color="black", linewidth=0.8)
     ax.set(title=title, xlabel=xlabel)
     ax.grid(axis="x", alpha=0.3)
     return _finish(fig, show)

@@ -58,6 +58,21 @@ SIZES: dict[str, dict[str, dict[str, Any]]] = {
         "gpu": dict(steps=2000, batch_size=64, block_size=256, d_model=256, n_layers=6, n_heads=8, lr=1e-3,
                     eval_interval=250, eval_batches=20, max_val_loss=1.5),
     },
+    # QLoRA vs LoRA, same steps, short system prompt; cpu: bitsandbytes NF4 runs on the CPU
+    "09-qlora-nf4": {
+        "cpu": dict(model="smollm2-135m-instruct", max_steps=12, batch_size=4, lr=1e-3, lora_r=16, max_length=160,
+                    eval_examples=8, max_new_tokens=40, max_nf4_ratio=0.6, min_valid_json=0.5),
+        "gpu": dict(model="smollm2-360m-instruct", max_steps=80, batch_size=8, lr=5e-4, lora_r=16, max_length=256,
+                    eval_examples=40, max_new_tokens=48, max_nf4_ratio=0.6, min_valid_json=0.8),
+    },
+    # reward model: SmolLM2 + a score head, LoRA; ~3 s/step on 2 cores (pairs of ~120 tokens, no system prompt);
+    # cpu: held-out accuracy ~0.45 -> ~0.88 in 20 steps (measured)
+    "10-reward-modelling": {
+        "cpu": dict(model="smollm2-135m-instruct", max_steps=20, batch_size=4, lr=5e-4, lora_r=16, max_length=256,
+                    eval_pairs=40, min_accuracy=0.7),
+        "gpu": dict(model="smollm2-360m-instruct", max_steps=150, batch_size=8, lr=2e-4, lora_r=16, max_length=384,
+                    eval_pairs=60, min_accuracy=0.8),
+    },
     # fp32 everywhere: the learner's decoding loops are compared with `generate` token for token
     "05-transformers-essentials": {
         "cpu": dict(model="smollm2-135m-instruct", max_new_tokens=24, batch_size=4, min_agreement=1.0),

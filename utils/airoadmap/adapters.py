@@ -1,0 +1,115 @@
+"""The triage SFT adapter of 07, shared with the notebooks that start from it (11 DPO, 12 GRPO).
+
+07 fine-tunes SmolLM2 with LoRA on Fjordly's triage chats and saves the adapter here with
+:func:`save_triage_sft`. 11 and 12 call :func:`triage_sft_adapter`, which returns that folder,
+or, for a learner who has not run 07 with the same settings, trains the same adapter once with
+07's recipe (``SIZES["07-sft-with-trl"]``; about 2 minutes on 2 CPU cores, seconds on a GPU).
+
+The adapter is keyed by the recipe: change 07's sizes and the cached adapter is trained again.
+"""
+from __future__ import annotations
+
+import json
+import shutil
+import tempfile
+from pathlib import Path
+
+from .assets import cache_dir, locked, say
+from .profiles import SIZES, resolve_profile
+
+NOTEBOOK = "07-sft-with-trl"
+RECIPE_KEYS = ("model", "max_steps", "batch_size", "lr", "lora_r", "max_length")
+
+
+def recipe(profile: str) -> dict:
+    """The settings of 07 that determine its adapter."""
+    profile, _ = resolve_profile(profile)
+    return {"notebook": NOTEBOOK, "profile": profile, **{k: SIZES[NOTEBOOK][profile][k] for k in RECIPE_KEYS}}
+
+
+def adapter_dir(profile: str) -> Path:
+    return cache_dir() / "adapters" / f"triage-sft-{recipe(profile)['model']}-{recipe(profile)['profile']}"
+
+
+def _marker(folder: Path) -> dict | None:
+    try:
+        return json.loads((folder / "airoadmap.json").read_text())
+    except (OSError, ValueError):
+        return None
+
+
+def save_triage_sft(peft_model, profile: str, settings: dict | None = None) -> Path | None:
+    """Save 07's trained adapter for 11 and 12, if it was trained with 07's recipe for ``profile``
+    (a run with other settings, e.g. ``max_steps`` changed by hand, is not saved). Returns the folder."""
+    wanted = recipe(profile)
+    if settings is not None and any(settings.get(k) != wanted[k] for k in RECIPE_KEYS):
+        say("This adapter was trained with other settings than 07's profile: not saved for 11 and 12.")
+        return None
+    target = adapter_dir(profile)
+    target.parent.mkdir(parents=True, exist_ok=True)
+    tmp = Path(tempfile.mkdtemp(prefix=f".{target.name}-", dir=target.parent))
+    tmp.chmod(0o755)
+    try:
+        peft_model.save_pretrained(tmp)
+        (tmp / "airoadmap.json").write_text(json.dumps(wanted, indent=1) + "\n")
+        with locked(target.parent / f".{target.name}.lock"):
+            if target.exists():
+                shutil.rmtree(target)
+            tmp.rename(target)
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)
+    say(f"Saved the triage SFT adapter for 11 and 12 -> {target}")
+    return target
+
+
+def _train(profile: str):
+    """07's training run: SFTTrainer + LoRA (all linear layers) on the triage prompt-completion pairs."""
+    import torch
+    from peft import LoraConfig
+    from trl import SFTConfig, SFTTrainer
+
+    from .data import load_sft
+    from .models import load_causal_lm
+
+    r = recipe(profile)
+    model, tokenizer = load_causal_lm(r["model"], profile)
+    on_cpu = not (r["profile"] == "gpu" and torch.cuda.is_available())
+    with tempfile.TemporaryDirectory() as out:
+        args = SFTConfig(output_dir=out, max_steps=r["max_steps"], per_device_train_batch_size=r["batch_size"],
+                         learning_rate=r["lr"], lr_scheduler_type="cosine", warmup_steps=0.1, logging_steps=5,
+                         max_length=r["max_length"], packing=False, save_strategy="no", report_to="none", seed=0,
+                         use_cpu=on_cpu, bf16=not on_cpu and torch.cuda.is_bf16_supported(),
+                         activation_checkpointing=False)
+        lora = LoraConfig(r=r["lora_r"], lora_alpha=2 * r["lora_r"], lora_dropout=0.05,
+                          target_modules="all-linear", task_type="CAUSAL_LM")
+        trainer = SFTTrainer(model=model, args=args, train_dataset=load_sft(format="prompt_completion")["train"],
+                             processing_class=tokenizer, peft_config=lora)
+        trainer.train()
+    return trainer.model
+
+
+def triage_sft_adapter(profile: str = "cpu", retrain: bool = False) -> Path:
+    """The folder of 07's triage LoRA adapter for ``profile``: the one 07 saved, else trained now (once)."""
+    target = adapter_dir(profile)
+    if not retrain and _marker(target) == recipe(profile):
+        say(f"Triage SFT adapter (from 07): {target}")
+        return target
+    with locked(target.parent / f".{target.name}.train.lock"):
+        if not retrain and _marker(target) == recipe(profile):
+            return target
+        say(f"No triage SFT adapter from 07 for this profile yet: training it with 07's recipe "
+            f"({recipe(profile)['max_steps']} steps; about 2 minutes on 2 CPU cores) ...")
+        save_triage_sft(_train(profile), profile)
+    return target
+
+
+def load_triage_sft(profile: str = "cpu", trainable: bool = False, adapter_name: str = "default"):
+    """``(peft_model, tokenizer)``: the profile's base model with 07's adapter loaded on top."""
+    from peft import PeftModel
+
+    from .models import load_causal_lm
+
+    folder = triage_sft_adapter(profile)
+    model, tokenizer = load_causal_lm(recipe(profile)["model"], profile)
+    peft_model = PeftModel.from_pretrained(model, folder, is_trainable=trainable, adapter_name=adapter_name)
+    return peft_model, tokenizer
