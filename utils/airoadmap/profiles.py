@@ -73,6 +73,25 @@ SIZES: dict[str, dict[str, dict[str, Any]]] = {
         "gpu": dict(model="smollm2-360m-instruct", max_steps=150, batch_size=8, lr=2e-4, lora_r=16, max_length=384,
                     eval_pairs=60, min_accuracy=0.8),
     },
+    # DPO with a new LoRA on top of 07's merged SFT model (reference = adapter off), hard pairs only;
+    # cpu: ~5.5 s/step (2 pairs of ~230 tokens: policy forward/backward + reference forward)
+    "11-dpo": {
+        "cpu": dict(model="smollm2-135m-instruct", max_steps=12, batch_size=2, lr=3e-4, beta=0.1, lora_r=16,
+                    max_length=320, eval_pairs=22, eval_examples=8, max_new_tokens=32, min_reward_accuracy=0.5,
+                    min_margin=0.05, min_valid_json=0.75),
+        "gpu": dict(model="smollm2-360m-instruct", max_steps=100, batch_size=8, lr=5e-5, beta=0.1, lora_r=16,
+                    max_length=384, eval_pairs=22, eval_examples=40, max_new_tokens=48, min_reward_accuracy=0.6,
+                    min_margin=0.05, min_valid_json=0.8),
+    },
+    # GRPO with a new LoRA on top of 07's merged SFT model; reward = format + correctness + length (<= 4 words);
+    # cpu: ~16 s/step (2 prompts x 4 completions of <= 40 tokens); 8 steps: greedy length reward 0.59 -> 0.75,
+    # correctness 0.38 -> 0.50 on 8 held-out tickets, format stays 1.0 (measured)
+    "12-grpo": {
+        "cpu": dict(model="smollm2-135m-instruct", max_steps=8, batch_size=8, num_generations=4, max_completion_length=40,
+                    lr=2e-4, lora_r=16, prompts=64, eval_examples=8, min_length_gain=0.05, min_format=0.75),
+        "gpu": dict(model="smollm2-360m-instruct", max_steps=60, batch_size=16, num_generations=8, max_completion_length=48,
+                    lr=5e-5, lora_r=16, prompts=300, eval_examples=40, min_length_gain=0.1, min_format=0.8),
+    },
     # fp32 everywhere: the learner's decoding loops are compared with `generate` token for token
     "05-transformers-essentials": {
         "cpu": dict(model="smollm2-135m-instruct", max_new_tokens=24, batch_size=4, min_agreement=1.0),
