@@ -34,8 +34,8 @@ def test_recipe_is_07s_cpu_settings():
 
 def test_07s_adapter_is_saved_and_reused_without_training(monkeypatch):
     settings = dict(adapters.recipe("cpu"))
-    folder = adapters.save_triage_sft(tiny_peft(), "cpu", settings)
-    assert (folder / "adapter_config.json").exists()
+    folder = adapters.save_triage_sft(tiny_peft(), "cpu", settings, train_seconds=99.94)
+    assert (folder / "adapter_config.json").exists() and adapters.training_seconds("cpu") == 99.9
     assert json.loads((folder / "airoadmap.json").read_text()) == adapters.recipe("cpu")
     monkeypatch.setattr(adapters, "_train", lambda profile: pytest.fail("must not train: 07's adapter is there"))
     assert adapters.triage_sft_adapter("cpu") == folder
@@ -50,9 +50,10 @@ def test_a_run_with_other_settings_is_not_saved(capsys):
 
 def test_a_missing_or_stale_adapter_is_trained_once(monkeypatch, capsys):
     calls = []
-    monkeypatch.setattr(adapters, "_train", lambda profile: calls.append(profile) or tiny_peft())
+    monkeypatch.setattr(adapters, "_train", lambda profile: (calls.append(profile) or tiny_peft(), 12.5))
     folder = adapters.triage_sft_adapter("cpu")
     assert calls == ["cpu"] and (folder / "adapter_config.json").exists()
+    assert adapters.training_seconds("cpu") == 12.5, "the training time is kept for 08's cost arithmetic"
     assert "training it with 07's recipe" in capsys.readouterr().out
     adapters.triage_sft_adapter("cpu")
     assert calls == ["cpu"], "the second call reuses the adapter"

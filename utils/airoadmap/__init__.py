@@ -18,7 +18,7 @@ from .recording import QualityError, record
 from .run import in_colab, limit_threads, set_seed, start
 
 __version__ = "0.1.0"
-_LAZY = {"adapters", "assets", "checks", "cifar", "course", "data", "models"}
+_LAZY = {"adapters", "assets", "chat", "checks", "cifar", "course", "data", "models"}
 
 
 def __getattr__(name: str):

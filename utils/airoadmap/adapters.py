@@ -1,7 +1,7 @@
-"""The triage SFT adapter of 07, shared with the notebooks that start from it (11 DPO, 12 GRPO).
+"""The triage SFT adapter of 07, shared with the notebooks that use it (08, 11 DPO, 12 GRPO).
 
 07 fine-tunes SmolLM2 with LoRA on Fjordly's triage chats and saves the adapter here with
-:func:`save_triage_sft`. 11 and 12 call :func:`triage_sft_adapter`, which returns that folder,
+:func:`save_triage_sft`. 08, 11 and 12 call :func:`triage_sft_adapter`, which returns that folder,
 or, for a learner who has not run 07 with the same settings, trains the same adapter once with
 07's recipe (``SIZES["07-sft-with-trl"]``; about 2 minutes on 2 CPU cores, seconds on a GPU).
 
@@ -12,6 +12,7 @@ from __future__ import annotations
 import json
 import shutil
 import tempfile
+import time
 from pathlib import Path
 
 from .assets import cache_dir, locked, say
@@ -38,12 +39,15 @@ def _marker(folder: Path) -> dict | None:
         return None
 
 
-def save_triage_sft(peft_model, profile: str, settings: dict | None = None) -> Path | None:
-    """Save 07's trained adapter for 11 and 12, if it was trained with 07's recipe for ``profile``
-    (a run with other settings, e.g. ``max_steps`` changed by hand, is not saved). Returns the folder."""
+def save_triage_sft(peft_model, profile: str, settings: dict | None = None,
+                    train_seconds: float | None = None) -> Path | None:
+    """Save 07's trained adapter for 08, 11 and 12, if it was trained with 07's recipe for ``profile``
+    (a run with other settings, e.g. ``max_steps`` changed by hand, is not saved). ``train_seconds``
+    (how long the training took, and on what) is kept beside it for 08's cost arithmetic.
+    Returns the folder."""
     wanted = recipe(profile)
     if settings is not None and any(settings.get(k) != wanted[k] for k in RECIPE_KEYS):
-        say("This adapter was trained with other settings than 07's profile: not saved for 11 and 12.")
+        say("This adapter was trained with other settings than 07's profile: not saved for 08, 11 and 12.")
         return None
     target = adapter_dir(profile)
     target.parent.mkdir(parents=True, exist_ok=True)
@@ -51,6 +55,12 @@ def save_triage_sft(peft_model, profile: str, settings: dict | None = None) -> P
     tmp.chmod(0o755)
     try:
         peft_model.save_pretrained(tmp)
+        if train_seconds is not None:
+            import torch
+
+            device = torch.cuda.get_device_name(0) if torch.cuda.is_available() else "cpu"
+            (tmp / "training.json").write_text(json.dumps({"seconds": round(float(train_seconds), 1),
+                                                           "device": device}) + "\n")
         (tmp / "airoadmap.json").write_text(json.dumps(wanted, indent=1) + "\n")
         with locked(target.parent / f".{target.name}.lock"):
             if target.exists():
@@ -58,8 +68,16 @@ def save_triage_sft(peft_model, profile: str, settings: dict | None = None) -> P
             tmp.rename(target)
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
-    say(f"Saved the triage SFT adapter for 11 and 12 -> {target}")
+    say(f"Saved the triage SFT adapter for 08, 11 and 12 -> {target}")
     return target
+
+
+def training_seconds(profile: str) -> float | None:
+    """How long training the cached adapter took, if recorded (07 and :func:`triage_sft_adapter` record it)."""
+    try:
+        return float(json.loads((adapter_dir(profile) / "training.json").read_text())["seconds"])
+    except (OSError, ValueError, KeyError):
+        return None
 
 
 def _train(profile: str):
@@ -84,8 +102,9 @@ def _train(profile: str):
                           target_modules="all-linear", task_type="CAUSAL_LM")
         trainer = SFTTrainer(model=model, args=args, train_dataset=load_sft(format="prompt_completion")["train"],
                              processing_class=tokenizer, peft_config=lora)
+        started = time.perf_counter()
         trainer.train()
-    return trainer.model
+    return trainer.model, time.perf_counter() - started
 
 
 def triage_sft_adapter(profile: str = "cpu", retrain: bool = False) -> Path:
@@ -99,7 +118,8 @@ def triage_sft_adapter(profile: str = "cpu", retrain: bool = False) -> Path:
             return target
         say(f"No triage SFT adapter from 07 for this profile yet: training it with 07's recipe "
             f"({recipe(profile)['max_steps']} steps; about 2 minutes on 2 CPU cores) ...")
-        save_triage_sft(_train(profile), profile)
+        model, seconds = _train(profile)
+        save_triage_sft(model, profile, train_seconds=seconds)
     return target
 
 
