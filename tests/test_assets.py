@@ -87,3 +87,20 @@ def test_parallel_processes_build_an_asset_once(tmp_path):
     assert [p.returncode for p in procs] == [0, 0]
     assert sum(out.count("Generating the CIFAR-10 look-alike") for out in outputs) == 1, outputs
     assert len(data.load_cifar10(tmp_path, train=False)) == 1000
+
+
+def test_atomic_folder_replaces_only_on_success(tmp_path):
+    target = tmp_path / "asset"
+    target.mkdir()
+    (target / "old.txt").write_text("old")
+    with pytest.raises(RuntimeError):
+        with assets.atomic_folder(target, marker={"v": 2}) as tmp:
+            (tmp / "new.txt").write_text("half")
+            raise RuntimeError("interrupted")
+    assert [p.name for p in tmp_path.iterdir()] == ["asset"] and (target / "old.txt").exists(), \
+        "a failed build leaves the old folder and no temporary one"
+    assert assets.read_marker(target) is None
+    with assets.atomic_folder(target, marker={"v": 2}) as tmp:
+        (tmp / "new.txt").write_text("new")
+    assert sorted(p.name for p in target.iterdir()) == ["airoadmap.json", "new.txt"]
+    assert assets.read_marker(target) == {"v": 2}

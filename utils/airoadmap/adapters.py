@@ -10,12 +10,11 @@ The adapter is keyed by the recipe: change 07's sizes and the cached adapter is 
 from __future__ import annotations
 
 import json
-import shutil
 import tempfile
 import time
 from pathlib import Path
 
-from .assets import cache_dir, locked, say
+from .assets import atomic_folder, cache_dir, locked, read_marker, say
 from .profiles import SIZES, resolve_profile
 
 NOTEBOOK = "07-sft-with-trl"
@@ -29,14 +28,8 @@ def recipe(profile: str) -> dict:
 
 
 def adapter_dir(profile: str) -> Path:
-    return cache_dir() / "adapters" / f"triage-sft-{recipe(profile)['model']}-{recipe(profile)['profile']}"
-
-
-def _marker(folder: Path) -> dict | None:
-    try:
-        return json.loads((folder / "airoadmap.json").read_text())
-    except (OSError, ValueError):
-        return None
+    r = recipe(profile)
+    return cache_dir() / "adapters" / f"triage-sft-{r['model']}-{r['profile']}"
 
 
 def save_triage_sft(peft_model, profile: str, settings: dict | None = None,
@@ -50,10 +43,7 @@ def save_triage_sft(peft_model, profile: str, settings: dict | None = None,
         say("This adapter was trained with other settings than 07's profile: not saved for 08, 11 and 12.")
         return None
     target = adapter_dir(profile)
-    target.parent.mkdir(parents=True, exist_ok=True)
-    tmp = Path(tempfile.mkdtemp(prefix=f".{target.name}-", dir=target.parent))
-    tmp.chmod(0o755)
-    try:
+    with atomic_folder(target, marker=wanted) as tmp:
         peft_model.save_pretrained(tmp)
         if train_seconds is not None:
             import torch
@@ -61,13 +51,6 @@ def save_triage_sft(peft_model, profile: str, settings: dict | None = None,
             device = torch.cuda.get_device_name(0) if torch.cuda.is_available() else "cpu"
             (tmp / "training.json").write_text(json.dumps({"seconds": round(float(train_seconds), 1),
                                                            "device": device}) + "\n")
-        (tmp / "airoadmap.json").write_text(json.dumps(wanted, indent=1) + "\n")
-        with locked(target.parent / f".{target.name}.lock"):
-            if target.exists():
-                shutil.rmtree(target)
-            tmp.rename(target)
-    finally:
-        shutil.rmtree(tmp, ignore_errors=True)
     say(f"Saved the triage SFT adapter for 08, 11 and 12 -> {target}")
     return target
 
@@ -107,14 +90,15 @@ def _train(profile: str):
     return trainer.model, time.perf_counter() - started
 
 
-def triage_sft_adapter(profile: str = "cpu", retrain: bool = False) -> Path:
-    """The folder of 07's triage LoRA adapter for ``profile``: the one 07 saved, else trained now (once)."""
+def triage_sft_adapter(profile: str = "cpu") -> Path:
+    """The folder of 07's triage LoRA adapter for ``profile``: the one 07 saved, else trained now (once).
+    To train it again, delete the folder."""
     target = adapter_dir(profile)
-    if not retrain and _marker(target) == recipe(profile):
+    if read_marker(target) == recipe(profile):
         say(f"Triage SFT adapter (from 07): {target}")
         return target
-    with locked(target.parent / f".{target.name}.train.lock"):
-        if not retrain and _marker(target) == recipe(profile):
+    with locked(target.parent / f".{target.name}.train.lock"):  # two notebooks at once train it once
+        if read_marker(target) == recipe(profile):
             return target
         say(f"No triage SFT adapter from 07 for this profile yet: training it with 07's recipe "
             f"({recipe(profile)['max_steps']} steps; about 2 minutes on 2 CPU cores) ...")
@@ -123,13 +107,12 @@ def triage_sft_adapter(profile: str = "cpu", retrain: bool = False) -> Path:
     return target
 
 
-def load_triage_sft(profile: str = "cpu", trainable: bool = False, adapter_name: str = "default"):
-    """``(peft_model, tokenizer)``: the profile's base model with 07's adapter loaded on top."""
+def load_triage_sft(profile: str = "cpu"):
+    """``(peft_model, tokenizer)``: the profile's base model with 07's adapter loaded on top (frozen)."""
     from peft import PeftModel
 
     from .models import load_causal_lm
 
     folder = triage_sft_adapter(profile)
     model, tokenizer = load_causal_lm(recipe(profile)["model"], profile)
-    peft_model = PeftModel.from_pretrained(model, folder, is_trainable=trainable, adapter_name=adapter_name)
-    return peft_model, tokenizer
+    return PeftModel.from_pretrained(model, folder), tokenizer

@@ -10,8 +10,11 @@ Used by :mod:`airoadmap.models` and :mod:`airoadmap.data` (``cache_dir``, ``onli
 """
 from __future__ import annotations
 
+import json
 import os
+import shutil
 import socket
+import tempfile
 import time
 from contextlib import contextmanager
 from pathlib import Path
@@ -53,6 +56,41 @@ def locked(path: Path):
             yield
         finally:
             fcntl.flock(handle, fcntl.LOCK_UN)
+
+
+MARKER = "airoadmap.json"  # a prepared folder's completion marker, written last
+
+
+def read_marker(folder: Path) -> dict | None:
+    """The completion marker of a prepared folder, or None if it is missing or unreadable."""
+    try:
+        return json.loads((Path(folder) / MARKER).read_text())
+    except (OSError, ValueError):
+        return None
+
+
+@contextmanager
+def atomic_folder(target: Path, marker: dict | None = None):
+    """Build a folder beside ``target`` and move it into place only if the block succeeds.
+
+    Yields an empty temporary folder next to ``target``. When the block ends without an exception,
+    ``marker`` (if given) is written into it last, as ``airoadmap.json``, and the folder replaces
+    ``target``. On an exception (an interrupt, a full disk) ``target`` is left as it was and the
+    temporary folder is removed: readers never see a half-written asset.
+    """
+    target = Path(target)
+    target.parent.mkdir(parents=True, exist_ok=True)
+    tmp = Path(tempfile.mkdtemp(prefix=f".{target.name}-", dir=target.parent))
+    try:
+        yield tmp
+        if marker is not None:
+            (tmp / MARKER).write_text(json.dumps(marker, indent=1) + "\n")
+        tmp.chmod(0o755)  # mkdtemp makes it private; the cache may be shared
+        if target.exists():
+            shutil.rmtree(target)
+        os.replace(tmp, target)
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)  # only left if something failed
 
 
 def online(host: str = "huggingface.co", port: int = 443, timeout: float = 3.0) -> tuple[bool, str]:

@@ -19,21 +19,18 @@ from __future__ import annotations
 
 import hashlib
 import json
-import os
 import pickle
-import shutil
-import tempfile
 from pathlib import Path
 
 import numpy as np
 from torchvision.datasets import CIFAR10
 
-from .assets import cache_dir, locked, online, say
+from .assets import MARKER, atomic_folder, cache_dir, locked, online, say
 from .profiles import resolve_profile
 
 CLASSES = ["circle", "ring", "square", "diamond", "triangle", "cross",
            "horizontal_stripes", "vertical_stripes", "checkerboard", "dots"]
-MANIFEST = "airoadmap.json"
+MANIFEST = MARKER
 BATCHES = 5  # data_batch_1 .. data_batch_5, as in CIFAR-10
 
 
@@ -97,9 +94,7 @@ def write_cifar10_like(root, n_train: int = 5000, n_test: int = 1000, seed: int 
         raise ValueError(f"n_train={n_train} must be a multiple of {BATCHES} (one part per data_batch file).")
     rng = np.random.default_rng(seed)
     target = Path(root) / CIFAR10.base_folder
-    target.parent.mkdir(parents=True, exist_ok=True)
-    tmp = Path(tempfile.mkdtemp(prefix=".cifar-", dir=target.parent))
-    try:
+    with atomic_folder(target) as tmp:  # the manifest (with the MD5s) is the completion marker, written last
         def batch(filename: str, n: int, label: str) -> list[str]:
             labels = rng.permutation(np.arange(n) % len(CLASSES)).tolist()
             images = np.stack([draw(rng, y) for y in labels])
@@ -120,12 +115,6 @@ def write_cifar10_like(root, n_train: int = 5000, n_test: int = 1000, seed: int 
         manifest = dict(train_list=train_list, test_list=test_list, meta=meta, n_train=n_train, n_test=n_test,
                         seed=seed, classes=CLASSES)
         (tmp / MANIFEST).write_text(json.dumps(manifest, indent=1) + "\n")
-        tmp.chmod(0o755)
-        if target.exists():
-            shutil.rmtree(target)
-        os.replace(tmp, target)
-    finally:
-        shutil.rmtree(tmp, ignore_errors=True)
     return target
 
 

