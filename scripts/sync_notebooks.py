@@ -17,7 +17,7 @@ import sys
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "utils"))
-from airoadmap.course import notebook_slugs, project_settings, repo_root, solution_path  # noqa: E402
+from airoadmap.tooling.course import notebook_slugs, project_settings, repo_root, solution_path  # noqa: E402
 
 SETUP_CELL = """\
 # Setup. On Colab this installs the course package (a minute or two); elsewhere it does nothing.

@@ -5,7 +5,7 @@ import socket
 
 import pytest
 
-from airoadmap.course import notebook_slugs, repo_root
+from airoadmap.tooling.course import notebook_slugs, repo_root
 
 ROOT = repo_root()
 SLUGS = notebook_slugs(ROOT)

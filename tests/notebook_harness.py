@@ -13,7 +13,7 @@ import io
 import json
 from pathlib import Path
 
-from airoadmap.course import solution_path
+from airoadmap.tooling.course import solution_path
 
 MUTANTS_DIR = Path(__file__).parent / "mutants"
 

@@ -1,9 +1,7 @@
-"""The bundled datasets: loaders, the generator's byte-for-byte reproducibility, the triage scorer,
-the stdlib corpus and the CIFAR-10 look-alike (read through torchvision's own CIFAR10 code)."""
+"""The bundled datasets: loaders, the generator's byte-for-byte reproducibility, the stdlib corpus."""
 from __future__ import annotations
 
 import json
-import pickle
 import subprocess
 import sys
 from collections import Counter
@@ -12,8 +10,8 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from airoadmap import data
-from airoadmap.course import repo_root
+from airoadmap import data, triage
+from airoadmap.tooling.course import repo_root
 
 ROOT = repo_root()
 SCRIPT = ROOT / "scripts" / "make_datasets.py"
@@ -40,7 +38,7 @@ def test_generator_reproduces_committed_files_byte_for_byte(tmp_path):
 
 def test_script_and_package_agree_on_the_schema():
     script = _load_script()
-    assert script.CATEGORIES == data.CATEGORIES and script.PRIORITIES == data.PRIORITIES
+    assert script.CATEGORIES == triage.CATEGORIES and script.PRIORITIES == triage.PRIORITIES
     assert data.load_sft()["train"][0]["messages"][0]["content"] == script.SYSTEM_PROMPT
 
 
@@ -52,15 +50,16 @@ def test_committed_data_is_small_and_carded():
         for section in ("Source", "Licence", "How it was made", "Columns"):
             assert section in card, f"{folder.name}/CARD.md lacks a '{section}' section"
         for jsonl in folder.glob("*.jsonl"):
-            rows = sum(1 for _ in open(jsonl))
-            assert f"{rows:,}" in card or str(rows) in card, f"{folder.name}/CARD.md does not state {jsonl.name}'s {rows} rows"
+            rows = len(jsonl.read_text(encoding="utf-8").splitlines())
+            assert f"{rows:,}" in card or str(rows) in card, \
+                f"{folder.name}/CARD.md does not state {jsonl.name}'s {rows} rows"
 
 
 def test_tickets_are_balanced_typed_and_disjoint():
     ds = data.load_tickets()
     assert set(ds) == {"train", "test"} and (ds["train"].num_rows, ds["test"].num_rows) == (480, 120)
     assert ds["train"].column_names == ["text", "label"]
-    assert ds["train"].features["label"].names == data.CATEGORIES
+    assert ds["train"].features["label"].names == triage.CATEGORIES
     assert Counter(ds["train"]["label"]) == {i: 80 for i in range(6)}
     assert Counter(ds["test"]["label"]) == {i: 20 for i in range(6)}
     assert not set(ds["train"]["text"]) & set(ds["test"]["text"])
@@ -86,8 +85,8 @@ def test_sft_answers_are_exact_triage_json():
         roles = [m["role"] for m in row["messages"]]
         assert roles == ["system", "user", "assistant"]
         answer = row["messages"][-1]["content"]
-        assert data.score_triage_json(answer, answer)["exact"]
-        assert json.loads(answer)["priority"] in data.PRIORITIES
+        assert triage.score_triage_json(answer, answer)["exact"]
+        assert json.loads(answer)["priority"] in triage.PRIORITIES
     pc = data.load_sft(format="prompt_completion")["test"][0]
     assert [m["role"] for m in pc["prompt"]] == ["system", "user"] and pc["completion"][0]["role"] == "assistant"
     with pytest.raises(ValueError):
@@ -100,8 +99,8 @@ def test_preferences_chosen_always_scores_higher():
     assert ds["train"].column_names == ["prompt", "chosen", "rejected", "kind"]
     for row in ds["train"]:
         expected = row["chosen"][0]["content"]
-        chosen = data.score_triage_json(expected, expected)
-        rejected = data.score_triage_json(row["rejected"][0]["content"], expected)
+        chosen = triage.score_triage_json(expected, expected)
+        rejected = triage.score_triage_json(row["rejected"][0]["content"], expected)
         assert chosen["exact"] and rejected["reward"] < chosen["reward"], row
         assert row["prompt"][-1]["role"] == "user" and row["chosen"][0]["role"] == "assistant"
     kinds = Counter(ds["train"]["kind"])
@@ -109,28 +108,11 @@ def test_preferences_chosen_always_scores_higher():
     assert 0.25 < hard < 0.6, kinds
 
 
-@pytest.mark.parametrize("text, valid, exact", [
-    ('{"category": "bug", "priority": "high", "summary": "Sync crashes on start"}', True, True),
-    ('```json\n{"category": "bug", "priority": "high", "summary": "Sync crashes"}\n```', True, True),
-    ('Sure! {"category": "bug", "priority": "high", "summary": "Sync crashes"}', False, False),
-    ('{"category": "bug", "priority": "low", "summary": "Sync crashes"}', True, False),
-    ('{"category": "bug", "priority": "high"}', True, False),
-    ('["bug", "high"]', False, False),
-    ('', False, False),
-])
-def test_score_triage_json(text, valid, exact):
-    expected = {"category": "bug", "priority": "high", "summary": "anything"}
-    score = data.score_triage_json(text, json.dumps(expected))
-    assert (score["valid_json"], score["exact"]) == (valid, exact)
-    assert 0.0 <= score["reward"] <= 1.0 and (score["reward"] == 1.0) == exact
-    assert valid or score["reward"] == 0.0
-
-
 def test_knowledge_base_and_rag_qa_are_consistent():
     kb, qa = data.load_knowledge_base(), data.load_rag_qa()
     assert kb.column_names == ["id", "title", "text"] and qa.column_names == ["question", "answer", "doc_id"]
     assert 30 <= kb.num_rows <= 60 and len(set(kb["id"])) == kb.num_rows
-    docs = dict(zip(kb["id"], kb["text"]))
+    docs = dict(zip(kb["id"], kb["text"], strict=True))
     for row in qa:
         assert row["answer"] in docs[row["doc_id"]], row
     assert set(qa["doc_id"]) == set(kb["id"])  # every document answers at least one question
@@ -146,53 +128,6 @@ def test_corpus_is_real_python_capped_and_deterministic():
     assert data.load_corpus()["validation"]["module"] == ds["validation"]["module"]
     small = data.load_corpus(max_chars=100_000)
     assert sum(map(len, small["train"]["text"])) + sum(map(len, small["validation"]["text"])) <= 100_000
-
-
-# ----------------------------------------------------------------------------------------------- CIFAR
-def test_cifar_writer_uses_cifar10s_own_format(tmp_path):
-    from torchvision.datasets import CIFAR10
-
-    from airoadmap.cifar import CLASSES, GeneratedCIFAR10
-
-    folder = data.write_cifar10_like(tmp_path, n_train=100, n_test=20, seed=1)
-    assert sorted(p.name for p in folder.iterdir()) == sorted(
-        ["airoadmap.json", "batches.meta", "test_batch"] + [f"data_batch_{i}" for i in range(1, 6)])
-    with open(folder / "data_batch_1", "rb") as f:
-        entry = pickle.load(f, encoding="latin1")
-    assert entry["data"].dtype == np.uint8 and entry["data"].shape == (20, 3072) and len(entry["labels"]) == 20
-    with pytest.raises(RuntimeError):  # torchvision checks the real dataset's MD5s ...
-        CIFAR10(tmp_path, download=False)
-    train, test = GeneratedCIFAR10(tmp_path), GeneratedCIFAR10(tmp_path, train=False)  # ... the subclass lists ours
-    assert isinstance(train, CIFAR10) and (len(train), len(test)) == (100, 20)
-    assert train.classes == CLASSES and train.data.shape == (100, 32, 32, 3)
-    assert Counter(train.targets) == {c: 10 for c in range(10)}
-    image, label = train[0]
-    assert image.size == (32, 32) and label in range(10)
-    again = data.write_cifar10_like(tmp_path / "again", n_train=100, n_test=20, seed=1)
-    assert np.array_equal(GeneratedCIFAR10(again.parent).data, train.data)  # seeded
-
-
-def test_load_cifar10_prefers_real_data(tmp_path, monkeypatch):
-    """Files that pass torchvision's real MD5 check are used as they are (here: faked by patching the
-    expected MD5s of the real dataset to those of a generated copy)."""
-    from torchvision.datasets import CIFAR10
-
-    folder = data.write_cifar10_like(tmp_path, n_train=50, n_test=10)
-    manifest = json.loads((folder / "airoadmap.json").read_text())
-    monkeypatch.setattr(CIFAR10, "train_list", manifest["train_list"])
-    monkeypatch.setattr(CIFAR10, "test_list", manifest["test_list"])
-    monkeypatch.setattr(CIFAR10, "meta", manifest["meta"])
-    ds = data.load_cifar10(tmp_path, train=False)
-    assert type(ds) is CIFAR10 and len(ds) == 10
-
-
-def test_load_cifar10_offline_falls_back_to_the_look_alike(tmp_path, no_network, capsys):
-    from airoadmap.cifar import GeneratedCIFAR10
-
-    ds = data.load_cifar10(tmp_path, profile="gpu", train=True)
-    assert isinstance(ds, GeneratedCIFAR10) and len(ds) == 5000
-    assert "look-alike" in capsys.readouterr().out
-    assert len(data.load_cifar10(tmp_path, train=False)) == 1000
 
 
 def test_loaders_never_touch_the_network(no_network):

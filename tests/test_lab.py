@@ -10,7 +10,7 @@ import urllib.request
 
 import pytest
 
-from airoadmap import lab
+from airoadmap.tooling import lab
 from conftest import ROOT
 
 pytestmark = pytest.mark.slow

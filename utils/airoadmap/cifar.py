@@ -13,7 +13,8 @@ and ``DataLoader`` as with the real data), choosing in this order:
 
 torchvision checks each file's MD5 against the real dataset's, so the look-alike is read by
 ``GeneratedCIFAR10``, a subclass that lists the generated files' MD5s instead (from the manifest
-written next to them). Used by the CNN notebooks.
+written next to them). Used by 02 (a CNN on CIFAR-10). With ``AIROADMAP_CACHE_READONLY=1`` a missing
+look-alike raises :class:`~airoadmap.cache.AssetError` instead of being generated.
 """
 from __future__ import annotations
 
@@ -25,8 +26,8 @@ from pathlib import Path
 import numpy as np
 from torchvision.datasets import CIFAR10
 
-from .assets import MARKER, atomic_folder, cache_dir, locked, online, say
-from .profiles import resolve_profile
+from .cache import MARKER, atomic_folder, cache_dir, locked, missing, online, readonly, say
+from .settings import require
 
 CLASSES = ["circle", "ring", "square", "diamond", "triangle", "cross",
            "horizontal_stripes", "vertical_stripes", "checkerboard", "dots"]
@@ -145,6 +146,8 @@ def generated_root(root=None, force: bool = False) -> Path:
 
     if ready():
         return gen
+    if readonly():
+        raise missing(f"The CIFAR-10 look-alike (asset cifar10) in {gen}")
     with locked(gen.parent / ".generated.lock"):  # a parallel process may be generating right now
         if not ready():
             say(f"Generating the CIFAR-10 look-alike in {gen} (once, a few seconds) ...")
@@ -152,9 +155,13 @@ def generated_root(root=None, force: bool = False) -> Path:
     return gen
 
 
-def load_cifar10(root=None, profile: str = "cpu", train: bool = True, transform=None, target_transform=None):
-    """A ``torchvision.datasets.CIFAR10`` of the real data if possible, else of the look-alike."""
-    profile, _ = resolve_profile(profile)
+def load_cifar10(root, settings, train: bool = True, transform=None, target_transform=None):
+    """A ``torchvision.datasets.CIFAR10`` of the real data if possible, else of the look-alike.
+
+    ``root`` is the data folder (None: ``<cache>/cifar10``); ``settings`` come from ``airoadmap.start``
+    (the ``gpu`` profile may download the real data).
+    """
+    profile = require(settings, "load_cifar10").profile
     root = Path(root) if root else cache_dir() / "cifar10"
     split = "train" if train else "test"
     try:
@@ -164,13 +171,13 @@ def load_cifar10(root=None, profile: str = "cpu", train: bool = True, transform=
     except RuntimeError:
         pass
     if profile == "gpu":
-        ok, why = online("www.cs.toronto.edu")
+        ok, why = (False, "read-only cache") if readonly() else online("www.cs.toronto.edu")
         if ok:
             try:
                 ds = CIFAR10(root, train=train, transform=transform, target_transform=target_transform, download=True)
                 say(f"CIFAR-10: the real dataset, downloaded to {root} ({len(ds):,} {split} images).")
                 return ds
-            except Exception as e:  # noqa: BLE001  (any download failure falls back to the look-alike)
+            except Exception as e:  # noqa: BLE001 (any download failure falls back to the look-alike)
                 why = f"download failed: {type(e).__name__}: {e}"
         reason = f"profile gpu, {why}"
     else:

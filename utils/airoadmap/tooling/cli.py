@@ -1,6 +1,6 @@
 """The ``airoadmap`` command: set up and run the course, release and grade it.
 
-    airoadmap assets       prepare the offline models and datasets (idempotent)
+    airoadmap assets       prepare the offline models and datasets (idempotent; --for SLUG...: only theirs)
     airoadmap lab          start JupyterLab on 127.0.0.1 with course/ open
     airoadmap release      regenerate course/ from solutions/ with nbgrader
     airoadmap solutions    execute the solution notebooks and write a report
@@ -20,15 +20,22 @@ def main() -> None:
 
 
 @main.command()
-@click.option("--force", is_flag=True, help="Rebuild every asset even if it is already prepared.")
-def assets(force: bool) -> None:
+@click.option("--force", is_flag=True, help="Rebuild the assets even if they are already prepared.")
+@click.option("--for", "for_slugs", multiple=True, metavar="SLUG",
+              help="Prepare only what these notebooks need (e.g. --for 11-dpo 12-grpo).")
+@click.argument("more_slugs", nargs=-1, metavar="[SLUG]...")
+def assets(force: bool, for_slugs: tuple[str, ...], more_slugs: tuple[str, ...]) -> None:
     """Prepare the offline models and datasets (a second run takes seconds)."""
+    from . import assets as assets_mod
+
+    if more_slugs and not for_slugs:
+        raise click.UsageError("notebook slugs go after --for: airoadmap assets --for SLUG [SLUG...]")
+    slugs = [*for_slugs, *more_slugs]
     try:
-        from . import assets as assets_mod
-    except ImportError:
-        click.echo("No offline assets to prepare yet.")
-        return
-    assets_mod.prepare(force=force)
+        names = sorted({n for slug in slugs for n in assets_mod.needs(slug)}) if slugs else None
+    except KeyError as e:
+        raise click.BadParameter(str(e.args[0]), param_hint="--for") from None
+    assets_mod.prepare(names, force=force)
 
 
 @main.command()
@@ -43,7 +50,7 @@ def lab(port: int) -> None:
 @click.argument("notebooks", nargs=-1)
 def release(notebooks: tuple[str, ...]) -> None:
     """Regenerate the student notebooks in course/ (all, or the NOTEBOOKS slugs given)."""
-    from .grading.release import release as do_release
+    from .release import release as do_release
     do_release(list(notebooks) or None)
 
 
@@ -53,14 +60,14 @@ def release(notebooks: tuple[str, ...]) -> None:
 @click.argument("notebooks", nargs=-1)
 def solutions(profile: str, notebooks: tuple[str, ...]) -> None:
     """Execute the solution notebooks; write build/solutions/report.md and report.json."""
-    from .execute import run_all
+    from .solutions import run_all
     results = run_all(profile, list(notebooks) or None)
     failed = [r["notebook"] for r in results if r["status"] != "ok"]
     if failed:
         raise click.ClickException(f"{len(failed)} notebook(s) failed: {', '.join(failed)}")
 
 
-from .grading.commands import cohort  # noqa: E402  (airoadmap cohort ...: instructor grading)
+from ..grading.commands import cohort  # noqa: E402 (airoadmap cohort ...: instructor grading)
 
 main.add_command(cohort)
 

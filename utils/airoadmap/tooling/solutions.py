@@ -15,8 +15,8 @@ import shutil
 import time
 from pathlib import Path
 
+from ..recording import read_records
 from .course import notebook_slugs, repo_root, solution_path
-from .recording import read_records
 
 
 @contextlib.contextmanager

@@ -9,8 +9,8 @@ import shutil
 import tempfile
 from pathlib import Path
 
-from ..course import notebook_slugs, repo_root
-from . import nbtools
+from ..grading import nbtools
+from .course import notebook_slugs, repo_root
 
 
 def release(slugs: list[str] | None = None, root: Path | None = None, out: Path | None = None) -> list[Path]:

@@ -1,7 +1,7 @@
 """Where the course's files are: the repository root, the solution and student notebooks.
 
-Used by the command-line tools (release, solutions, grading) and the tests, never by notebooks:
-a notebook must run wherever it is opened from (course/NN-slug/, a grading folder, Colab).
+Used by the command-line tools (release, solutions, grading), scripts/ and the tests, never by
+notebooks: a notebook must run wherever it is opened from (course/NN-slug/, a grading folder, Colab).
 """
 from __future__ import annotations
 
@@ -19,7 +19,7 @@ def repo_root(start: str | os.PathLike | None = None) -> Path:
     candidates = []
     if env := os.environ.get("AIROADMAP_REPO"):
         candidates.append(Path(env))
-    candidates.append(Path(__file__).resolve().parents[2])
+    candidates.append(Path(__file__).resolve().parents[3])
     here = Path(start or os.getcwd()).resolve()
     candidates += [here, *here.parents]
     for c in candidates:
