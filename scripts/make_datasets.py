@@ -48,15 +48,18 @@ TEMPLATES = {
     "billing": [
         ("I was charged twice for our {plan} subscription this month: two payments of ${amount} on the company card.",
          "Charged twice for {plan} subscription", ["high", "normal"]),
-        ("Our card was declined and now the workspace says it will be downgraded to Free. I updated the card but the payment still shows as failed.",
+        ("Our card was declined and now the workspace says it will be downgraded to Free. I updated the card but "
+         "the payment still shows as failed.",
          "Payment still failing after card update", ["high"]),
-        ("Could you send an invoice for {month} with our VAT number {vat} on it? Our accountant won't accept it without.",
+        ("Could you send an invoice for {month} with our VAT number {vat} on it? Our accountant won't accept it "
+         "without.",
          "Needs {month} invoice with VAT number", ["normal"]),
         ("We bought the annual {plan} plan {days} days ago and it isn't working out for us. Can we get our money back?",
          "Refund request for annual {plan} plan", ["normal"]),
         ("We removed {k} users last week but this month's bill is still for {n} seats.",
          "Still billed for removed seats", ["normal", "high"]),
-        ("Why did our bill go up? Last month we paid ${amount} and this month it's ${amount2}. Nobody changed anything.",
+        ("Why did our bill go up? Last month we paid ${amount} and this month it's ${amount2}. Nobody changed "
+         "anything.",
          "Unexpected increase in monthly bill", ["normal"]),
         ("I'd like to move our {plan} plan from monthly to yearly payments. Do we pay for the whole year today?",
          "Switch {plan} plan to annual billing", ["low", "normal"]),
@@ -146,7 +149,8 @@ TEMPLATES = {
     "security": [
         ("I got an email saying someone signed in to my account from {country}. That wasn't me.",
          "Unrecognised sign-in from {country}", ["urgent", "high"]),
-        ("I think I found a vulnerability: the share link of a private board can be guessed by changing the number at the end.",
+        ("I think I found a vulnerability: the share link of a private board can be guessed by changing the "
+         "number at the end.",
          "Reports guessable private share links", ["high"]),
         ("One of our API keys was accidentally pushed to a public GitHub repository. What should we do?",
          "API key leaked in public repository", ["urgent"]),
@@ -464,7 +468,8 @@ DOCS = [
       ("What does a cancelled plan become at the end of the paid period?", "Free")]),
     ("Data retention after cancellation",
      "When a workspace is deleted, its data is kept for 60 days so that it can be restored, then erased permanently, "
-     "including backups, within a further 30 days. Export your data before deleting a workspace if you want to keep it.",
+     "including backups, within a further 30 days. Export your data before deleting a workspace if you want to "
+     "keep it.",
      [("How long is data kept after a workspace is deleted?", "60 days"),
       ("How long until backups of a deleted workspace are erased?", "a further 30 days")]),
     ("Free plan limits",
@@ -503,10 +508,12 @@ DOCS = [
      "If the owner has left the organisation, support can transfer ownership to an admin after written confirmation "
      "from a company officer.",
      [("How many owners can a workspace have?", "exactly one owner"),
-      ("What does support need to transfer ownership from a departed owner?", "written confirmation from a company officer")]),
+      ("What does support need to transfer ownership from a departed owner?",
+       "written confirmation from a company officer")]),
     ("Deleting your account",
      "You can delete your personal account under Profile > Account > Delete account. Deletion has a 14-day grace "
-     "period during which signing in cancels it. Workspace owners must transfer ownership before deleting their account.",
+     "period during which signing in cancels it. Workspace owners must transfer ownership before deleting their "
+     "account.",
      [("How long is the grace period for account deletion?", "14-day grace period"),
       ("What must an owner do before deleting their account?", "transfer ownership")]),
     ("Single sign-on",

@@ -9,8 +9,15 @@ from __future__ import annotations
 import pytest
 
 from conftest import SLUGS
-from notebook_harness import (is_solution, load_cells, load_mutants, mutants_path, nbgrader_meta, run_graded_cells,
-                              exercise_tests)
+from notebook_harness import (
+    exercise_tests,
+    is_solution,
+    load_cells,
+    load_mutants,
+    mutants_path,
+    nbgrader_meta,
+    run_graded_cells,
+)
 
 CASES = [(slug, gid, desc) for slug in SLUGS for gid, muts in load_mutants(slug).items() for desc in muts]
 

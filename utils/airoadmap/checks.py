@@ -39,7 +39,8 @@ def snapshot_params(model: torch.nn.Module) -> dict[str, torch.Tensor]:
     return {n: p.detach().clone() for n, p in model.named_parameters()}
 
 
-def assert_params_changed(model: torch.nn.Module, before: dict[str, torch.Tensor], *, only_trainable: bool = True) -> None:
+def assert_params_changed(model: torch.nn.Module, before: dict[str, torch.Tensor], *,
+                          only_trainable: bool = True) -> None:
     unchanged = [n for n, p in model.named_parameters()
                  if (p.requires_grad or not only_trainable) and torch.equal(p.detach(), before[n])]
     if unchanged:

@@ -134,7 +134,8 @@ def plot_bars(values: Mapping[str, float], *, title: str = "", xlabel: str = "",
     bars = ax.barh(range(len(names)), heights, color=colors)
     ax.set_yticks(range(len(names)), [_visible(n) for n in names] if tokens else names)
     ax.invert_yaxis()
-    for bar, h in zip(bars, heights):  # the label sits at the bar's end, outside it (left of a negative bar)
+    # the label sits at the bar's end, outside it (left of a negative bar)
+    for bar, h in zip(bars, heights, strict=True):
         ax.text(h, bar.get_y() + bar.get_height() / 2, f" {fmt.format(h)} " if h >= 0 else f"{fmt.format(h)} ",
                 va="center", ha="left" if h >= 0 else "right", fontsize=8)
     low, high = min(min(heights), 0.0), max(max(heights), 0.0)
