@@ -168,3 +168,17 @@ def test_notebooks_on_07s_adapter_name_no_model_of_their_own():
     for slug in users:
         for profile in PROFILES:
             assert "model" not in SIZES[slug][profile], f"{slug} ({profile}) names its own model"
+
+
+@pytest.mark.parametrize("slug", SLUGS)
+def test_the_package_names_a_notebook_uses_exist(slug):
+    """``airoadmap.<module>.<name>`` and ``from airoadmap.<module> import <name>`` in any code cell."""
+    import importlib
+
+    code = "\n".join(source(c) for c in cells(solution_nb(slug)) if c["cell_type"] == "code")
+    used = set(re.findall(r"\bairoadmap\.(\w+)\.(\w+)", code))
+    for module, names in re.findall(r"^\s*from airoadmap\.(\w+) import ([\w, ]+)", code, flags=re.M):
+        used |= {(module, n.split(" as ")[0].strip()) for n in names.split(",")}
+    missing = [f"airoadmap.{m}.{n}" for m, n in sorted(used)
+               if not hasattr(importlib.import_module(f"airoadmap.{m}"), n)]
+    assert not missing, f"the notebook uses names the package does not have: {missing}"
