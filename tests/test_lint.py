@@ -11,6 +11,6 @@ from conftest import ROOT
 
 def test_ruff_passes():
     assert importlib.util.find_spec("ruff"), "ruff is not installed: pip install -e '.[dev]' (make installs it)"
-    out = subprocess.run([sys.executable, "-m", "ruff", "check", "--output-format=concise", "utils", "tests", "scripts"], cwd=ROOT,
-                         capture_output=True, text=True)
+    command = [sys.executable, "-m", "ruff", "check", "--output-format=concise", "utils", "tests", "scripts"]
+    out = subprocess.run(command, cwd=ROOT, capture_output=True, text=True)
     assert out.returncode == 0, f"ruff check utils tests scripts:\n{out.stdout}{out.stderr}"
