@@ -17,11 +17,11 @@ from pathlib import Path
 
 import nbformat
 
-from airoadmap.course import solution_path
 from airoadmap.grading import autograde as ag
 from airoadmap.grading import collect, sandbox
 from airoadmap.grading.cohort import Cohort
 from airoadmap.grading.handout import release
+from airoadmap.tooling.course import solution_path
 
 SLUG = "01-pytorch-fundamentals"
 

@@ -15,10 +15,10 @@ from pathlib import Path
 
 import nbformat
 
-from airoadmap.course import solution_path
+from airoadmap.tooling.course import solution_path
 
 SLUG = "01-pytorch-fundamentals"
-DEADLINE = dt.datetime(2025, 3, 1, 23, 59, tzinfo=dt.timezone.utc)
+DEADLINE = dt.datetime(2025, 3, 1, 23, 59, tzinfo=dt.UTC)
 LIMITS = {"cell_timeout": 15, "wall_clock": 60, "memory_mb": 2048}
 COHORT_TOML = f"""
 [assignments."{SLUG}"]
@@ -54,6 +54,7 @@ EXPECTED = {
     "mallory": (15, []),                                 # correct, and attacks the grader's files
     "niaj": (15, []),                                    # correct, and tries the network
     "oscar": (0, ["not a readable notebook"]),           # corrupt .ipynb
+    "pia": (15, []),                                     # correct, with a tqdm bar and a warning on stderr
 }
 SERIAL_SUBSET = ["alice", "heidi", "ivan", "grace"]
 
@@ -153,14 +154,30 @@ except OSError as e:
 '''
 
 
+def noisy(name: str) -> str:
+    """Wrap the learner's ``name`` so that every call writes a tqdm bar, a warning and a line to stderr."""
+    return f"""
+_quiet_{name} = {name}
+def {name}(*args, **kwargs):
+    import sys, warnings
+    from tqdm.auto import tqdm
+    for _ in tqdm(range(20), desc="my own progress bar", file=sys.stderr):
+        pass
+    warnings.warn("a learner's own warning, on stderr")
+    print("and a line on stderr", file=sys.stderr)
+    return _quiet_{name}(*args, **kwargs)
+"""
+
+
 def clean(source: str) -> str:
     return "\n".join(line for line in source.splitlines()
                      if line.strip() not in ("### BEGIN SOLUTION", "### END SOLUTION"))
 
 
 def answered(release: Path, replace: dict[str, str] | None = None, append: dict[str, str] | None = None):
-    """The released notebook with every solution cell answered (``replace`` wins; ``append`` adds code)."""
-    solution = nbformat.read(solution_path(SLUG), as_version=4)
+    """The released notebook (``<slug>.ipynb``, any assignment) with every solution cell answered from
+    ``solutions/`` as a student would type it (``replace`` wins; ``append`` adds code)."""
+    solution = nbformat.read(solution_path(Path(release).stem), as_version=4)
     answers = {c.metadata["nbgrader"]["grade_id"]: clean(c.source) for c in solution.cells
                if c.get("metadata", {}).get("nbgrader", {}).get("solution")}
     nb = nbformat.read(release, as_version=4)
@@ -192,6 +209,7 @@ def submissions(release: Path, port: int) -> dict[str, object]:
         "judy": answered(release, {"MLP": LINEAR_MLP}),
         "mallory": answered(release, append={"fit_line": attack(SLUG)}),
         "niaj": answered(release, append={"fit_line": network(port)}),
+        "pia": answered(release, append={"fit_line": noisy("fit_line"), "train_one_epoch": noisy("train_one_epoch")}),
     }
     test = cell(subs["ivan"], "test_fit_line")
     test.source = "assert True"

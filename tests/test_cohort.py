@@ -16,12 +16,22 @@ import nbformat
 import pytest
 from click.testing import CliRunner
 
-from airoadmap.cli import main
 from airoadmap.grading import autograde as ag
 from airoadmap.grading import collect, feedback, report, sandbox, similarity, tamper, worker
 from airoadmap.grading.cohort import Cohort
 from airoadmap.grading.handout import release
-from cohort_fixtures import COHORT_TOML, EXPECTED, LIMITS, SERIAL_SUBSET, SLUG, build_download, cell, submissions
+from airoadmap.tooling.cli import main
+from cohort_fixtures import (
+    COHORT_TOML,
+    EXPECTED,
+    LIMITS,
+    SERIAL_SUBSET,
+    SLUG,
+    answered,
+    build_download,
+    cell,
+    submissions,
+)
 from conftest import ROOT
 
 STUDENT_NB = ROOT / "course" / SLUG / f"{SLUG}.ipynb"
@@ -57,7 +67,7 @@ def fake_cohort(tmp_path, toml: str = COHORT_TOML) -> Cohort:
     (f"jdoe_{SLUG}_bob.ipynb", None, "cannot tell the student"),
 ])
 def test_lms_file_names_give_the_student(path, student, problem):
-    found = collect.identify(collect.Found(f"dl.zip:{path}", b"", dt.datetime.now(dt.timezone.utc)),
+    found = collect.identify(collect.Found(f"dl.zip:{path}", b"", dt.datetime.now(dt.UTC)),
                              [SLUG], {"1002": "dave"})
     assert (found.student, found.problem and problem in found.problem) == (student, problem and True), found
 
@@ -75,8 +85,10 @@ def test_collect_reports_duplicates_and_unknown_files_and_keeps_them(tmp_path):
     assert cohort.timestamp("jdoe", SLUG) is not None
     problems = {p["file"].split(":")[1]: p["problem"] for p in out["problems"]}
     assert "duplicate" in problems[f"jdoe_{SLUG} (1).ipynb"] and "not a notebook" in problems["notes.txt"]
-    kept = list((cohort.state / "collect-problems").rglob("*"))
-    assert {p.name for p in kept if p.is_file()} == {f"jdoe_{SLUG} (1).ipynb", "notes.txt"}
+    [index] = (cohort.state / "collect-problems").rglob("index.json")
+    kept = json.loads(index.read_text())
+    assert sorted(kept.values()) == sorted([f"dl:jdoe_{SLUG} (1).ipynb", "dl:notes.txt"]), kept
+    assert {(index.parent / name).read_text() for name in kept} == {"old", "?"}, "expected the files' own bytes kept"
     # a changed resubmission replaces the old one, which is kept; the same file again changes nothing
     (dl / f"jdoe_{SLUG}.ipynb").write_text("newer")
     (dl / f"jdoe_{SLUG} (1).ipynb").unlink()
@@ -96,7 +108,7 @@ def test_collect_reads_an_lms_zip_with_its_times(tmp_path):
     out = collect.collect(cohort.root, [tmp_path / "canvas.zip"], echo=lambda *a: None)
     assert out["problems"] == []
     assert {(c["student"], c["lms_late"]) for c in out["collected"]} == {("doejohn", True), ("john-doe", False)}
-    assert cohort.timestamp("doejohn", SLUG) == dt.datetime(2025, 3, 3, 10, tzinfo=dt.timezone.utc)
+    assert cohort.timestamp("doejohn", SLUG) == dt.datetime(2025, 3, 3, 10, tzinfo=dt.UTC)
 
 
 def test_late_penalty_per_started_day_with_extensions(tmp_path):
@@ -105,7 +117,7 @@ def test_late_penalty_per_started_day_with_extensions(tmp_path):
                            ("al", dt.timedelta(minutes=10)), ("zed", dt.timedelta(days=30))]:
         folder = cohort.submission(student, SLUG)
         folder.mkdir(parents=True)
-        stamp = dt.datetime(2025, 3, 1, 23, 59, tzinfo=dt.timezone.utc) + delay
+        stamp = dt.datetime(2025, 3, 1, 23, 59, tzinfo=dt.UTC) + delay
         (folder / "timestamp.txt").write_text(stamp.strftime(collect.TIMESTAMP_FORMAT))
     assert report.late_penalty(cohort, "bob", SLUG, 15) == (2, 3.0)
     assert report.late_penalty(cohort, "carol", SLUG, 15) == (0, 0.0)   # 3-day extension
@@ -123,19 +135,48 @@ def test_tamper_check_names_the_cells():
     assert tamper.check(nb, released) == [
         {"cell": "test_fit_line", "issue": "locked cell edited"},
         {"cell": "test_fit_line", "issue": "points changed: 2 -> 100"},
-        {"cell": "test_mlp", "issue": "deleted (or its nbgrader metadata removed)"},
+        {"cell": "test_mlp", "issue": "deleted (or its nbgrader metadata removed or renamed)"},
         {"cell": "test_evaluate", "issue": "grade changed: True -> False"}]
     assert tamper.check(released, released) == []
 
 
-def test_profile_is_forced_like_papermill():
+def _assembled(nb):
+    from airoadmap.grading import engine
+    released = nbformat.read(STUDENT_NB, as_version=4)
+    source = nbformat.read(ROOT / "solutions" / SLUG / f"{SLUG}.ipynb", as_version=4)
+    return engine.assemble(engine.parse_submission(nbformat.writes(nb).encode()), released, source)
+
+
+def test_assembly_forces_the_profile_and_runs_no_student_code_before_setup():
+    from airoadmap.grading import engine
     nb = nbformat.read(STUDENT_NB, as_version=4)
-    worker.force_profile(nb)
-    worker.force_profile(nb)  # idempotent: one injected cell
-    tags = [c.metadata.get("tags", []) for c in nb.cells]
-    i = next(i for i, t in enumerate(tags) if "parameters" in t)
-    assert "injected-parameters" in tags[i + 1] and 'profile = "cpu"' in nb.cells[i + 1].source
-    assert sum("injected-parameters" in t for t in tags) == 1
+    nb.cells.insert(0, nbformat.v4.new_code_cell("print('student code before everything')"))
+    cells = _assembled(nb).cells
+    kinds = [c.kind for c in cells]
+    first_student = next(i for i, k in enumerate(kinds) if k in ("student", "solution"))
+    last_setup = max(i for i, k in enumerate(kinds) if k == "setup")
+    assert cells[1].source == engine.PROFILE_CELL and kinds[:2] == ["parameters", "parameters"], kinds[:3]
+    assert last_setup < first_student, f"expected every setup cell before student code, got {kinds}"
+    assert cells[last_setup].marker == engine.SNAPSHOT and all(
+        c.marker == engine.TEST for c in cells if c.kind == "test"), "expected the snapshot and test markers"
+
+
+def test_assembly_takes_tests_from_the_source_whatever_the_submission_did():
+    nb = nbformat.read(STUDENT_NB, as_version=4)
+    nb.cells.remove(cell(nb, "test_mlp"))                       # deleted
+    cell(nb, "test_fit_line").source = "assert True"             # edited
+    for c in nb.cells:                                          # and every other cell's metadata stripped
+        if c.get("metadata", {}).get("nbgrader", {}).get("grade_id") not in ("fit_line", "test_fit_line"):
+            c.metadata.pop("nbgrader", None)
+    source = nbformat.read(ROOT / "solutions" / SLUG / f"{SLUG}.ipynb", as_version=4)
+    wanted = {c.metadata["nbgrader"]["grade_id"]: c.source for c in source.cells
+              if c.get("metadata", {}).get("nbgrader", {}).get("grade") and not c.metadata["nbgrader"].get("solution")}
+    assembly = _assembled(nb)
+    tests = {c.grade_id: c.source for c in assembly.cells if c.kind == "test"}
+    assert tests == wanted, f"expected the source's test cells, in full, got {sorted(tests)}"
+    assert "test_mlp" in assembly.missing and assembly.matched["test_make_dataloaders"] == "text", assembly.matched
+    order = [c.grade_id for c in assembly.cells if c.kind == "test"]
+    assert order == list(wanted), f"expected the release's order of tests, got {order}"
 
 
 def test_similarity_sees_through_renaming_but_not_other_code():
@@ -247,7 +288,8 @@ def test_tampering_is_flagged_and_undone(parallel):
     assert tamper.summary(results["ivan"]["tamper"]) == \
         "test_fit_line: locked cell edited; test_fit_line: points changed: 2 -> 100"
     assert not results["ivan"]["tests"]["test_fit_line"]["passed"]  # the real test ran, and failed
-    assert results["judy"]["tamper"] == [{"cell": "test_mlp", "issue": "deleted (or its nbgrader metadata removed)"}]
+    assert results["judy"]["tamper"] == [{"cell": "test_mlp",
+                                          "issue": "deleted (or its nbgrader metadata removed or renamed)"}]
     assert results["judy"]["tests"]["test_mlp"]["max_score"] == 2 and not results["judy"]["tests"]["test_mlp"]["passed"]
     assert all(not results[s]["tamper"] for s in EXPECTED if s not in ("ivan", "judy", "oscar", "bea"))
 
@@ -372,9 +414,74 @@ def test_release_and_collect_through_an_nbgrader_exchange(tmp_path):
 @needs_sandbox
 def test_a_kernel_that_cannot_start_is_the_graders_failure_not_a_zero(parallel, monkeypatch):
     root = parallel[0]
-    monkeypatch.setattr(sandbox, "readonly_paths", lambda: [])   # no Python inside the sandbox
+    monkeypatch.setattr(sandbox, "readonly_paths", lambda extra=(): [])   # no Python inside the sandbox
     job = {"student": "alice", "slug": SLUG, "submitted": str(root / "submitted" / "alice" / SLUG),
-           "template": str(root / ".grading" / "template" / SLUG), "scratch": str(root.parent / "broken"),
+           "source": str(root / "source" / SLUG / f"{SLUG}.ipynb"),
+           "release": str(root / "release" / SLUG / f"{SLUG}.ipynb"),
+           "scratch": str(root.parent / "broken"), "out": str(root.parent / "broken.out"),
            "limits": LIMITS, "mode": "bwrap", "threads": 1}
-    with pytest.raises(worker.GraderError, match="did not start"):
-        worker.grade(job)
+    result = worker.grade(job)
+    assert result["status"] == worker.NOT_GRADED and "did not start" in result["error"], result
+
+
+@pytest.mark.slow
+@needs_sandbox
+def test_a_setup_failure_is_not_graded_with_its_cause(tmp_path, monkeypatch):
+    """An asset missing in the kernel is the grader's problem: NOT GRADED, the cause in one line, exit 1."""
+    slug = "05-transformers-essentials"
+    root = tmp_path / "cohort"
+    release(root, [slug], echo=lambda *a: None)
+    folder = root / "submitted" / "sam" / slug
+    folder.mkdir(parents=True)
+    nbformat.write(answered(root / "release" / slug / f"{slug}.ipynb"), folder / f"{slug}.ipynb")
+    empty = tmp_path / "empty-cache"
+    empty.mkdir()
+    monkeypatch.setattr(ag, "_cache_dir", lambda: empty)
+    monkeypatch.setattr(ag, "prepare_assets", lambda slugs, echo=print: {})
+    out = CliRunner().invoke(main, ["cohort", "autograde", "--course", str(root), slug, "--workers", "1"])
+    assert out.exit_code != 0 and "NOT GRADED" in out.output, f"expected NOT GRADED and exit 1, got {out.output}"
+    result = Cohort(root).result(slug, "sam")
+    assert result["status"] == "not graded", result
+    assert "setup cell" in result["error"] and "AssetError" in result["error"], result
+    assert "\n" not in result["error"], f"expected the cause in one line, got {result['error']!r}"
+    from airoadmap.grading import nbtools
+    with nbtools.gradebook(root) as gb:
+        assert not gb.find_assignment(slug).submissions, "expected no grade in the gradebook for a setup failure"
+    again = ag.autograde(root, slug, workers=1, echo=lambda *a: None)
+    assert again["skipped"] == 0 and list(again["not_graded"]) == [f"sam/{slug}"], \
+        f"expected a not-graded submission to be graded again on the next run, got {again}"
+
+
+@pytest.mark.slow
+@needs_sandbox
+def test_private_hidden_tests_grade_but_never_reach_the_release(tmp_path):
+    root = tmp_path / "cohort"
+    (tmp_path / "private").mkdir()
+    (tmp_path / "private" / f"{SLUG}.py").write_text(
+        "# Private tests of this cohort\n# %% test_fit_line\nassert False, 'expected this private test to run'\n")
+    root.mkdir()
+    (root / "cohort.toml").write_text('[private_tests]\nfolder = "../private"\n')
+    release(root, [SLUG], echo=lambda *a: None)
+    assert "private test" not in (root / "release" / SLUG / f"{SLUG}.ipynb").read_text(), \
+        "expected the private test absent from what students get"
+    assert "private test" in (root / "source" / SLUG / f"{SLUG}.ipynb").read_text(), "expected it in source/"
+    folder = root / "submitted" / "alice" / SLUG
+    folder.mkdir(parents=True)
+    nbformat.write(answered(root / "release" / SLUG / f"{SLUG}.ipynb"), folder / f"{SLUG}.ipynb")
+    ag.autograde(root, SLUG, workers=1, limits=LIMITS, echo=lambda *a: None)
+    tests = Cohort(root).result(SLUG, "alice")["tests"]
+    fit = tests["test_fit_line"]
+    assert not fit["passed"] and "expected this private test to run" in fit["message"], \
+        f"expected the private test to run and its own message to be shown, got {tests['test_fit_line']}"
+    assert all(t["passed"] for name, t in tests.items() if name != "test_fit_line"), tests
+
+
+def test_private_tests_name_unknown_cells_clearly(tmp_path):
+    from airoadmap.grading.cohort import CohortError
+    root = tmp_path / "cohort"
+    (tmp_path / "private").mkdir()
+    (tmp_path / "private" / f"{SLUG}.py").write_text("# %% test_nothing\nassert True\n")
+    root.mkdir()
+    (root / "cohort.toml").write_text('[private_tests]\nfolder = "../private"\n')
+    with pytest.raises(CohortError, match="test_nothing.*test_fit_line"):
+        release(root, [SLUG], echo=lambda *a: None)

@@ -35,10 +35,17 @@ grace_minutes = 15      # submissions this close after the deadline are on time
 [extensions]            # extra days per student and assignment
 # jdoe = {{ "{slug}" = 3 }}
 
-[limits]                # per submission, when autograding
-cell_timeout = 600      # seconds per cell
-wall_clock = 1800       # seconds for the whole notebook
-memory_mb = 8192        # the kernel's heap
+[limits]                # per submission, when autograding (defaults: airoadmap.grading.limits)
+cell_timeout = {limits.cell_timeout}      # seconds per cell
+wall_clock = {limits.wall_clock}       # seconds for the whole notebook
+memory_mb = {limits.memory_mb}        # the kernel's heap
+processes = {limits.processes}        # processes and threads of the kernel
+# cell_output_kb = {limits.cell_output_kb}   # output kept per cell
+# notebook_output_mb = {limits.notebook_output_mb}  # output kept per notebook
+# notebook_mb = {limits.notebook_mb}        # the largest submitted notebook read
+
+# [private_tests]       # hidden tests of your own, not in the public repository (docs/instructors.md)
+# folder = "private-tests"   # holds <assignment>.py with "# %% <test id>" blocks
 
 # [exchange]            # an nbgrader exchange shared with the students' JupyterHub
 # root = "/srv/nbgrader/exchange"
@@ -64,7 +71,7 @@ class Cohort:
                 raise CohortError(f"{self.root / 'cohort.toml'} is not valid TOML: {e}") from None
 
     @classmethod
-    def open(cls, root: str | os.PathLike, slug: str | None = None) -> "Cohort":
+    def open(cls, root: str | os.PathLike, slug: str | None = None) -> Cohort:
         cohort = cls(root)
         if not (cohort.root / "gradebook.db").exists():
             raise CohortError(f"{cohort.root} is not a cohort folder (no gradebook.db): "
@@ -115,7 +122,7 @@ class Cohort:
         if not path.exists():
             return None
         from nbgrader.utils import parse_utc
-        return parse_utc(path.read_text().strip()).replace(tzinfo=dt.timezone.utc)
+        return parse_utc(path.read_text().strip()).replace(tzinfo=dt.UTC)
 
     # -- results and the log ---------------------------------------------------------------------
     def result_path(self, slug: str, student: str) -> Path:
@@ -145,7 +152,7 @@ class Cohort:
 
 
 def now() -> dt.datetime:
-    return dt.datetime.now(dt.timezone.utc)
+    return dt.datetime.now(dt.UTC)
 
 
 def write_template(root: Path, slug: str) -> Path:
@@ -153,5 +160,6 @@ def write_template(root: Path, slug: str) -> Path:
     path = root / "cohort.toml"
     if not path.exists():
         deadline = (now() + dt.timedelta(days=14)).replace(hour=23, minute=59, second=0, microsecond=0)
-        path.write_text(TEMPLATE.format(slug=slug, deadline=deadline.isoformat()), encoding="utf-8")
+        from .limits import DEFAULTS
+        path.write_text(TEMPLATE.format(slug=slug, deadline=deadline.isoformat(), limits=DEFAULTS), encoding="utf-8")
     return path

@@ -17,6 +17,7 @@ import functools
 import click
 
 from .cohort import CohortError
+from .limits import DEFAULTS
 
 course_option = click.option("--course", default="cohort", show_default=True, type=click.Path(file_okay=False),
                              help="The cohort's course folder (nbgrader layout plus cohort.toml).")
@@ -66,21 +67,31 @@ def collect(course: str, slug: str | None, downloads: tuple[str, ...]) -> None:
 @click.option("--threads", type=int, help="Torch threads per kernel (default: cores // workers).")
 @click.option("--force", is_flag=True, help="Regrade every submission, changed or not.")
 @click.option("--student", "students", multiple=True, help="Only this student (repeatable).")
-@click.option("--cell-timeout", type=int, help="Seconds per cell (default: cohort.toml, else 600).")
-@click.option("--wall-clock", type=int, help="Seconds per notebook (default: cohort.toml, else 1800).")
-@click.option("--memory-mb", type=int, help="Memory of each kernel in MB (default: cohort.toml, else 8192).")
+@click.option("--cell-timeout", type=int,
+              help=f"Seconds per cell (default: cohort.toml, else {DEFAULTS.cell_timeout}).")
+@click.option("--wall-clock", type=int,
+              help=f"Seconds per notebook (default: cohort.toml, else {DEFAULTS.wall_clock}).")
+@click.option("--memory-mb", type=int,
+              help=f"Memory of each kernel in MB (default: cohort.toml, else {DEFAULTS.memory_mb}).")
+@click.option("--processes", type=int,
+              help=f"Processes and threads per kernel (default: cohort.toml, else {DEFAULTS.processes}).")
 @click.option("--no-sandbox", is_flag=True, help="Run student code without bubblewrap isolation (trusted code only).")
 @friendly
-def autograde(course, slug, workers, threads, force, students, cell_timeout, wall_clock, memory_mb, no_sandbox) -> None:
+def autograde(course, slug, workers, threads, force, students, cell_timeout, wall_clock, memory_mb, processes,
+              no_sandbox) -> None:
     """Autograde every changed submission (of SLUG, or of every assignment)."""
     from .autograde import autograde as run
     summary = run(course, slug, workers=workers, threads=threads, force=force, students=list(students) or None,
-                  limits={"cell_timeout": cell_timeout, "wall_clock": wall_clock, "memory_mb": memory_mb},
+                  limits={"cell_timeout": cell_timeout, "wall_clock": wall_clock, "memory_mb": memory_mb,
+                          "processes": processes},
                   use_sandbox=not no_sandbox, echo=click.echo)
+    not_graded = summary["not_graded"]
     click.echo(f"run {summary['run_id']}: graded {summary['graded']}, unchanged {summary['skipped']}, "
-               f"not graded {len(summary['failed'])} ({summary['seconds']} s)")
-    if summary["failed"]:
-        raise click.ClickException(f"not graded: {', '.join(summary['failed'])}; run the command again to retry")
+               f"not graded {len(not_graded)} ({summary['seconds']} s)")
+    if not_graded:
+        lines = "\n".join(f"  {who}: {why}" for who, why in sorted(not_graded.items()))
+        raise click.ClickException(f"{len(not_graded)} submission(s) NOT GRADED (the grader's problem, not a "
+                                   f"zero; fix the cause and run the command again: only these are regraded):\n{lines}")
 
 
 @cohort.command()

@@ -48,10 +48,14 @@ def course_config(root: str | os.PathLike, **kwargs):
     return c
 
 
-def api(root: str | os.PathLike, **kwargs):
+def api(root: str | os.PathLike, config=None, **kwargs):
+    """nbgrader's Python API on the course folder ``root`` (``config``: a traitlets Config to start from)."""
     ensure_tools_on_path()
     from nbgrader.apps import NbGraderAPI
-    return NbGraderAPI(config=course_config(root, **kwargs))
+    c = config if config is not None else course_config(root, **kwargs)
+    if config is not None:
+        apply_config(c, root, **kwargs)
+    return NbGraderAPI(config=c)
 
 
 def stage_sources(root: Path, slug: str, solutions_dir: Path) -> Path:
@@ -63,9 +67,14 @@ def stage_sources(root: Path, slug: str, solutions_dir: Path) -> Path:
     return dest
 
 
-def generate(root: Path, slug: str, solutions_dir: Path) -> Path:
-    """Run ``generate_assignment --force`` for ``slug``; return the release folder."""
-    stage_sources(root, slug, solutions_dir)
+def generate(root: Path, slug: str, solutions_dir: Path, transform=None) -> Path:
+    """Run ``generate_assignment --force`` for ``slug``; return the release folder.
+
+    ``transform(notebook_path)``, if given, edits the staged source notebook before nbgrader reads it
+    (a cohort's private hidden tests are merged in this way)."""
+    staged = stage_sources(root, slug, solutions_dir)
+    if transform is not None:
+        transform(staged / f"{slug}.ipynb")
     with quiet_logs():
         result = api(root).generate_assignment(slug, force=True, create=True)
     if not result.get("success"):
@@ -73,18 +82,24 @@ def generate(root: Path, slug: str, solutions_dir: Path) -> Path:
     return root / "release" / slug
 
 
-def autograde(root: Path, slug: str, student: str, **config) -> dict:
-    with quiet_logs():
-        result = api(root, **config).autograde(slug, student, force=True, create=True)
-    if not result.get("success"):
-        raise RuntimeError(f"nbgrader could not autograde {student}/{slug}:\n{result.get('error') or result.get('log')}")
-    return result
+@contextlib.contextmanager
+def gradebook(root: str | os.PathLike):
+    """nbgrader's ``Gradebook`` of the course folder ``root``, without SQLAlchemy's warnings
+    (nbgrader 0.9 triggers SAWarnings on every write; they say nothing an instructor can act on)."""
+    import warnings
+
+    from nbgrader.api import Gradebook
+    from sqlalchemy.exc import SAWarning
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", SAWarning)
+        with Gradebook(f"sqlite:///{Path(root) / 'gradebook.db'}", COURSE_ID) as gb:
+            yield gb
 
 
 def scores(root: Path, slug: str, student: str) -> dict:
     """``{"score", "max_score", "cells": {grade_id: (score, max_score)}}`` from the gradebook."""
-    from nbgrader.api import Gradebook
-    with Gradebook(f"sqlite:///{root / 'gradebook.db'}") as gb:
+    with gradebook(root) as gb:
         sub = gb.find_submission(slug, student)
         cells = {}
         for nb in sub.notebooks:
@@ -104,7 +119,7 @@ def quiet_logs():
     try:
         yield
     finally:
-        for lg, level in zip(loggers, levels):
+        for lg, level in zip(loggers, levels, strict=False):
             lg.setLevel(level)
 
 

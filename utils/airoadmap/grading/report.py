@@ -14,6 +14,7 @@ import os
 
 from . import tamper
 from .cohort import Cohort
+from .collect import shown
 
 
 def late_penalty(cohort: Cohort, student: str, slug: str, max_score: float) -> tuple[int, float]:
@@ -83,5 +84,5 @@ def terminal_table(slug: str, table: list[dict]) -> str:
         notes = "; ".join(n for n in (r["limits"], r["tamper"] and "TAMPER " + r["tamper"],
                                       r["status"] != "graded" and r["failures"]) if n)
         lines.append(f"{r['student']:<16} {r['score']:>4g}/{r['max_score']:<4g} {r['days_late'] or '':>5} "
-                     f"{r['penalty'] or '':>7} {r['final']:>6g}  {' '.join(notes.split())[:100]}")
+                     f"{r['penalty'] or '':>7} {r['final']:>6g}  {shown(' '.join(notes.split()), 100)}")
     return "\n".join(lines)

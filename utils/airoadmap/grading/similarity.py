@@ -1,7 +1,7 @@
 """``airoadmap cohort similarity``: pairs of students whose answers are suspiciously alike.
 
-For each submission, the solution cells are tokenized with :mod:`tokenize`; the starter code of the
-released stub (its lines) is dropped; names the student binds (variables, arguments, functions)
+For each submission, the code the student wrote (every code cell, less the lines of the released
+notebook) is tokenized with :mod:`tokenize`; names the student binds (variables, arguments, functions)
 become ``V1, V2, ...`` in order of first use, numbers ``NUM`` and strings ``STR``, comments go.
 Renaming variables or reformatting therefore changes nothing, while calling other functions does.
 Two students are compared by the Jaccard similarity of their token 5-grams (and difflib's ratio
@@ -23,6 +23,9 @@ import tokenize
 import nbformat
 
 from .cohort import Cohort
+from .engine import SubmissionError, parse_submission, read_regular_file
+
+MAX_NOTEBOOK_BYTES = 50 << 20
 
 SKIP = {tokenize.COMMENT, tokenize.NL, tokenize.NEWLINE, tokenize.ENCODING, tokenize.ENDMARKER}
 
@@ -31,7 +34,7 @@ def bound_names(source: str) -> set[str]:
     """Names the code itself defines: assignment targets, arguments, functions, classes, imports as."""
     try:
         tree = ast.parse(source)
-    except SyntaxError:
+    except (SyntaxError, ValueError, RecursionError, MemoryError):
         return set()
     names = set()
     for node in ast.walk(tree):
@@ -61,20 +64,17 @@ def tokens(source: str) -> list[str]:
                 out.append("STR")
             else:
                 out.append(tok.string)
-    except (tokenize.TokenError, IndentationError, SyntaxError):
+    except (tokenize.TokenError, IndentationError, SyntaxError, RecursionError, ValueError):
         out += source.split()
     return out
 
 
-def answer_code(nb, stub: dict[str, set[str]]) -> str:
-    """The student's solution cells, less the lines of the released stub."""
-    code = []
-    for cell in nb.cells:
-        grade_id = cell.get("metadata", {}).get("nbgrader", {}).get("grade_id")
-        if cell.cell_type == "code" and cell.get("metadata", {}).get("nbgrader", {}).get("solution"):
-            starter = stub.get(grade_id, set())
-            code.append("\n".join(line for line in cell.source.splitlines() if line.strip() not in starter))
-    return "\n".join(code)
+def answer_code(cells: list[dict], released_lines: set[str]) -> str:
+    """What the student wrote: every code cell (cells parsed by :func:`.engine.parse_submission`), less
+    the lines that are in the released notebook (stubs, demos, tests). Metadata plays no part, so
+    stripping or renaming it hides nothing."""
+    return "\n".join(line for c in cells if c["cell_type"] == "code" for line in c["source"].splitlines()
+                     if line.strip() and line.strip() not in released_lines)
 
 
 def shingles(toks: list[str], n: int = 5) -> set[tuple[str, ...]]:
@@ -85,15 +85,15 @@ def similarity(course: str | os.PathLike, slug: str, threshold: float = 0.8, min
                echo=print) -> list[dict]:
     cohort = Cohort.open(course, slug)
     released = nbformat.read(cohort.root / "release" / slug / f"{slug}.ipynb", as_version=4)
-    stub = {c.metadata["nbgrader"]["grade_id"]: {line.strip() for line in c.source.splitlines() if line.strip()}
-            for c in released.cells if c.get("metadata", {}).get("nbgrader", {}).get("solution")}
+    released_lines = {line.strip() for c in released.cells if c.cell_type == "code" for line in c.source.splitlines()}
     seqs = {}
     for student in cohort.students(slug):
         try:
-            nb = nbformat.read(cohort.submission(student, slug) / f"{slug}.ipynb", as_version=4)
-        except Exception:
+            data = read_regular_file(cohort.submission(student, slug) / f"{slug}.ipynb", MAX_NOTEBOOK_BYTES)
+            cells = parse_submission(data)
+        except (OSError, SubmissionError):
             continue  # unreadable notebooks are reported by autograde
-        toks = tokens(answer_code(nb, stub))
+        toks = tokens(answer_code(cells, released_lines)[:200_000])
         if len(toks) >= min_tokens:  # blank or near-blank answers are alike by construction
             seqs[student] = toks
     grams = {s: shingles(t) for s, t in seqs.items()}
