@@ -63,3 +63,23 @@ def test_locked_is_exclusive_until_the_block_ends(tmp_path):
         with pytest.raises(Timeout):
             FileLock(lock, timeout=0, is_singleton=False, thread_local=False).acquire()
     FileLock(lock, timeout=0, is_singleton=False).acquire().lock.release()  # free again
+
+
+def test_share_makes_a_private_asset_readable_by_every_user_without_following_links(tmp_path):
+    """The grader's kernels run as another user: a 0600 file in the cache would be invisible to them."""
+    import stat as st
+
+    folder = tmp_path / "asset"
+    (folder / "sub").mkdir(parents=True)
+    (folder / "sub" / "model.safetensors").write_bytes(b"x")
+    (folder / "sub" / "model.safetensors").chmod(0o600)
+    (folder / "sub").chmod(0o700)
+    outside = tmp_path / "outside"
+    outside.write_text("private")
+    outside.chmod(0o600)
+    (folder / "link").symlink_to(outside)
+    assert cache.share(folder) >= 2, "expected the private folder and file to change"
+    assert st.S_IMODE((folder / "sub" / "model.safetensors").stat().st_mode) & 0o444 == 0o444
+    assert st.S_IMODE((folder / "sub").stat().st_mode) & 0o555 == 0o555
+    assert st.S_IMODE(outside.stat().st_mode) == 0o600, "expected a link's target left alone"
+    assert cache.share(folder) == 0, "expected a second call to change nothing"

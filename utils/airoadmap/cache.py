@@ -19,6 +19,7 @@ import json
 import os
 import shutil
 import socket
+import stat
 import tempfile
 from contextlib import contextmanager
 from pathlib import Path
@@ -99,12 +100,31 @@ def atomic_folder(target: Path, marker: dict | None = None):
         yield tmp
         if marker is not None:
             (tmp / MARKER).write_text(json.dumps(marker, indent=1) + "\n")
-        tmp.chmod(0o755)  # mkdtemp makes it private; the cache may be shared
+        share(tmp)  # mkdtemp and safetensors make files private; the cache may be shared (and graded from)
         if target.exists():
             shutil.rmtree(target)
         os.replace(tmp, target)
     finally:
         shutil.rmtree(tmp, ignore_errors=True)  # only left if something failed
+
+
+def share(folder: Path) -> int:
+    """Make ``folder`` and everything in it readable by every user (folders also enterable); return
+    how many modes changed. Links are not followed. The grader's kernels run as another user and read
+    the cache: a private file there would be invisible to them."""
+    changed = 0
+    for root, dirs, files in os.walk(folder):
+        for name, bits in [(root, 0o555)] + [(os.path.join(root, d), 0o555) for d in dirs] + \
+                [(os.path.join(root, f), 0o444) for f in files]:
+            try:
+                info = os.lstat(name)
+            except OSError:
+                continue
+            if stat.S_ISLNK(info.st_mode) or (info.st_mode & bits) == bits:
+                continue
+            os.chmod(name, stat.S_IMODE(info.st_mode) | bits)
+            changed += 1
+    return changed
 
 
 def online(host: str = "huggingface.co", port: int = 443, timeout: float = 3.0) -> tuple[bool, str]:

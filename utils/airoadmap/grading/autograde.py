@@ -79,6 +79,7 @@ def submission_hash(folder: Path, source: Path, settings: dict) -> str:
 
 def prepare_assets(slugs: list[str], echo=print) -> dict:
     """Prepare what the assignments need, before any kernel starts; say how long and how much disk."""
+    from ..cache import share
     from ..tooling import assets
 
     names = sorted({name for s in slugs for name in assets.needs(s)})
@@ -86,6 +87,8 @@ def prepare_assets(slugs: list[str], echo=print) -> dict:
         return {}
     started = time.perf_counter()
     done = assets.prepare(names)
+    if _cache_dir().is_dir() and (fixed := share(_cache_dir())):  # kernels run as another user: must read it
+        echo(f"made {fixed} private file(s) of the asset cache readable by the grading kernels")
     total = sum(int(v.get("bytes", 0)) for v in done.values())
     echo(f"assets for grading ({', '.join(names)}): ready in {time.perf_counter() - started:.1f} s, "
          f"{total / 1e6:.0f} MB in {_cache_dir()}")
