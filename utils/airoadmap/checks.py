@@ -5,6 +5,8 @@ inputs, gradients), never the learner's internal structure.
 """
 from __future__ import annotations
 
+import contextlib
+import importlib
 from collections.abc import Iterable
 
 import torch
@@ -52,3 +54,70 @@ def assert_params_unchanged(model: torch.nn.Module, before: dict[str, torch.Tens
     changed = [n for n, p in model.named_parameters() if not torch.equal(p.detach(), before[n])]
     if changed:
         raise AssertionError(f"{len(changed)} parameter(s) changed, e.g. {changed[0]!r}, where none should")
+
+
+# Stand-ins for the duration of one call, restored afterwards whatever happens (appended for issue 11).
+
+_MISSING = object()
+
+
+@contextlib.contextmanager
+def _replaced(owner, replacements: dict):
+    saved = {name: vars(owner).get(name, _MISSING) for name in replacements}
+    try:
+        for name, value in replacements.items():
+            setattr(owner, name, value)
+        yield
+    finally:
+        for name, value in saved.items():
+            if value is _MISSING:
+                delattr(owner, name)   # it was inherited (a Tensor method from its C base, a module's forward)
+            else:
+                setattr(owner, name, value)
+
+
+def _resolve(path: str):
+    """``"torch.nn.functional.softmax"`` -> (the module torch.nn.functional, "softmax");
+    ``"torch.Tensor.softmax"`` -> (torch.Tensor, "softmax")."""
+    parts = path.split(".")
+    for cut in range(len(parts) - 1, 0, -1):
+        try:
+            owner = importlib.import_module(".".join(parts[:cut]))
+        except ImportError:
+            continue
+        for part in parts[cut:-1]:
+            owner = getattr(owner, part)
+        return owner, parts[-1]
+    raise ValueError(f"{path!r} does not start with an importable module")
+
+
+@contextlib.contextmanager
+def forbidden(*paths: str, why: str):
+    """While the block runs, calling any of ``paths`` raises ``AssertionError(why)``: a test cell's way
+    to check that an answer does not call the library function it is asked to write. Functions of a
+    module and methods of a class alike (``"torch.logsumexp"``, ``"torch.Tensor.logsumexp"``)."""
+    def banned(*args, **kwargs):
+        raise AssertionError(why)
+
+    with contextlib.ExitStack() as stack:
+        for path in paths:
+            owner, name = _resolve(path)
+            stack.enter_context(_replaced(owner, {name: banned}))
+        yield
+
+
+@contextlib.contextmanager
+def spy(owner, name: str):
+    """Record every call of ``owner.<name>`` while the block runs (the original still runs). Yields the
+    list of calls, each ``(args, kwargs, result)``: count a model's ``forward`` calls, or check that a
+    batch went through ``torch.Tensor.to`` (``spy(torch.Tensor, "to")``)."""
+    original = getattr(owner, name)
+    calls: list[tuple[tuple, dict, object]] = []
+
+    def recording(*args, **kwargs):
+        result = original(*args, **kwargs)
+        calls.append((args, kwargs, result))
+        return result
+
+    with _replaced(owner, {name: recording}):   # on a class, the instance arrives as args[0]
+        yield calls
