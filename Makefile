@@ -8,7 +8,7 @@ STAMP := $(VENV)/.installed
 PROFILE ?= cpu
 PYTEST_ARGS ?=
 
-.PHONY: help bootstrap assets sandbox lab test test-fast release solutions lock clean
+.PHONY: help bootstrap assets sandbox browser lab test test-fast release solutions lock clean
 
 help:
 	@echo "make lab        set up (first run: a few minutes), then open the course in JupyterLab"
@@ -39,10 +39,16 @@ sandbox:
 	@command -v bwrap >/dev/null 2>&1 || (apt-get update -qq && apt-get install -y -qq bubblewrap) >/dev/null 2>&1 \
 		|| echo "note: bubblewrap is not installed (apt-get install bubblewrap): needed only for sandboxed cohort grading"
 
+# tests/test_browser.py drives Debian's chromium with Playwright (`playwright install` cannot download browsers
+# here). Without it, the browser test is skipped and says what is missing.
+browser:
+	@command -v chromium >/dev/null 2>&1 || (apt-get update -qq && apt-get install -y -qq chromium) >/dev/null 2>&1 \
+		|| echo "note: chromium is not installed (apt-get install chromium): the browser test will be skipped"
+
 lab: bootstrap
 	$(BIN)/airoadmap lab
 
-test: bootstrap
+test: bootstrap browser
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
 
 test-fast: bootstrap

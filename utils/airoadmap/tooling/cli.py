@@ -4,6 +4,7 @@
     airoadmap lab          start JupyterLab on 127.0.0.1 with course/ open
     airoadmap release      regenerate course/ from solutions/ with nbgrader
     airoadmap solutions    execute the solution notebooks and write a report
+    airoadmap progress     which of your exercises in course/ pass their visible tests
     airoadmap cohort ...   instructors: release, collect, autograde, report, feedback, similarity
 """
 from __future__ import annotations
@@ -65,6 +66,19 @@ def solutions(profile: str, notebooks: tuple[str, ...]) -> None:
     failed = [r["notebook"] for r in results if r["status"] != "ok"]
     if failed:
         raise click.ClickException(f"{len(failed)} notebook(s) failed: {', '.join(failed)}")
+
+
+@main.command()
+@click.argument("notebooks", nargs=-1)
+@click.option("--json", "as_json", is_flag=True, help="Print the results as JSON.")
+@click.option("--timeout", default=300, show_default=True, help="Seconds at most per notebook.")
+def progress(notebooks: tuple[str, ...], as_json: bool, timeout: int) -> None:
+    """Which exercises of your notebooks in course/ pass their visible tests, and what to do next."""
+    import json
+
+    from . import progress as progress_mod
+    results = progress_mod.progress(list(notebooks) or None, timeout=timeout)
+    click.echo(json.dumps(progress_mod.as_json(results), indent=1) if as_json else progress_mod.table(results))
 
 
 from ..grading.commands import cohort  # noqa: E402 (airoadmap cohort ...: instructor grading)

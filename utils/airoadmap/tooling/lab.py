@@ -34,6 +34,28 @@ def write_jupyter_config(root: Path) -> Path:
     return path
 
 
+LAB_SETTINGS = {  # JupyterLab's defaults for everyone using this virtual environment
+    # no "Would you like to get notified about official Jupyter news?" pop-up over the first notebook
+    "@jupyterlab/apputils-extension:notification": {"fetchNews": "false", "checkForUpdates": False},
+}
+
+
+def write_lab_settings() -> Path:
+    """``share/jupyter/lab/settings/overrides.json`` of this environment, merged with what is there."""
+    import json
+
+    path = Path(sys.prefix) / "share" / "jupyter" / "lab" / "settings" / "overrides.json"
+    path.parent.mkdir(parents=True, exist_ok=True)
+    try:
+        current = json.loads(path.read_text(encoding="utf-8")) if path.exists() else {}
+    except ValueError:
+        current = {}
+    for plugin, values in LAB_SETTINGS.items():
+        current[plugin] = {**current.get(plugin, {}), **values}
+    path.write_text(json.dumps(current, indent=1) + "\n", encoding="utf-8")
+    return path
+
+
 def lab_command(root: Path, port: int = 8888, extra: list[str] | None = None) -> list[str]:
     return [sys.executable, "-m", "jupyter", "lab", "--no-browser", "--ip=127.0.0.1", f"--port={port}",
             f"--ServerApp.root_dir={root / 'course'}", *(["--allow-root"] if os.geteuid() == 0 else []),
@@ -43,6 +65,7 @@ def lab_command(root: Path, port: int = 8888, extra: list[str] | None = None) ->
 def main(port: int = 8888) -> int:
     root = repo_root()
     write_jupyter_config(root)
+    write_lab_settings()
     print(f"Starting JupyterLab with {root / 'course'} open. Open the URL with its token printed below "
           "(http://127.0.0.1:...?token=...). Stop with Ctrl-C.", flush=True)
     env = dict(os.environ, PATH=str(Path(sys.executable).parent) + os.pathsep + os.environ.get("PATH", ""))
