@@ -95,6 +95,18 @@ def load_mutants(slug: str) -> dict[str, dict[str, str]]:
     return module.MUTANTS
 
 
+def load_correct(slug: str) -> dict[str, dict[str, str]]:
+    """``CORRECT = {solution grade_id: {description: source}}`` in the same file: right answers written
+    differently from the solution, which every test must accept (tests grade behaviour, not structure)."""
+    path = MUTANTS_DIR / f"m{slug.replace('-', '_')}.py"
+    if not path.exists():
+        return {}
+    spec = importlib.util.spec_from_file_location(path.stem + "_correct", path)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return getattr(module, "CORRECT", {})
+
+
 def mutants_path(slug: str) -> Path:
     return MUTANTS_DIR / f"m{slug.replace('-', '_')}.py"
 

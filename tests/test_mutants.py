@@ -13,6 +13,7 @@ from notebook_harness import (
     exercise_tests,
     is_solution,
     load_cells,
+    load_correct,
     load_mutants,
     mutants_path,
     nbgrader_meta,
@@ -20,6 +21,7 @@ from notebook_harness import (
 )
 
 CASES = [(slug, gid, desc) for slug in SLUGS for gid, muts in load_mutants(slug).items() for desc in muts]
+RIGHT = [(slug, gid, desc) for slug in SLUGS for gid, variants in load_correct(slug).items() for desc in variants]
 
 
 @pytest.mark.parametrize("slug", SLUGS)
@@ -45,3 +47,11 @@ def test_wrong_answer_fails_a_test(slug, grade_id, description):
     assert results, f"{grade_id} has no test cell after it"
     assert any(exc is not None for exc in results.values()), \
         f"no test cell of {slug} catches this wrong answer to {grade_id}: {description}"
+
+
+@pytest.mark.parametrize("slug,grade_id,description", RIGHT, ids=[f"{s[:2]}-{g}-{d}" for s, g, d in RIGHT])
+def test_correct_answer_written_differently_passes(slug, grade_id, description):
+    source = load_correct(slug)[grade_id][description]
+    results = run_graded_cells(slug, {grade_id: source}, only=exercise_tests(load_cells(slug), grade_id))
+    failed = {gid: repr(exc)[:300] for gid, exc in results.items() if exc is not None}
+    assert results and not failed, f"expected this correct answer to {grade_id} ({description}) to pass, got {failed}"

@@ -88,6 +88,7 @@ def kernel_env(policy: Policy) -> dict[str, str]:
            "HF_DATASETS_OFFLINE": "1", "TOKENIZERS_PARALLELISM": "false", "RAYON_NUM_THREADS": n,
            "AIROADMAP_PROFILE": "cpu", "AIROADMAP_THREADS": n, "OMP_NUM_THREADS": n, "MKL_NUM_THREADS": n,
            "OPENBLAS_NUM_THREADS": n, "NBGRADER_EXECUTION": "autograde", "AIROADMAP_CACHE_READONLY": "1",
+           "MALLOC_ARENA_MAX": "2",  # glibc reserves 64 MB of address space per thread arena: RLIMIT_DATA counts it
            "JPY_PARENT_PID": "1"}  # 1: ipykernel neither polls a parent (pid namespace) nor prints its banner
     env.update(policy.env)
     return env
