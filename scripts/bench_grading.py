@@ -76,7 +76,8 @@ def grade(base: Path, name: str, slug: str, workers: int, threads: int, use_sand
             "peak_kernel_mb": sampler.peak_kb / 1024, "peak_scratch_mb": sampler.peak_disk / 1e6,
             "autograded_mb": max(kept, default=0) / 1e6, "not_graded": summary["not_graded"],
             "full_marks": all(r["score"] == r["max_score"] > 0 for r in results.values()),
-            "results": {s: {k: v for k, v in r.items() if k not in (*ag.VOLATILE, "seconds")} for s, r in results.items()}}
+            "results": {s: {k: v for k, v in r.items() if k not in (*ag.VOLATILE, "seconds")}
+                        for s, r in results.items()}}
 
 
 def main() -> None:
