@@ -2,9 +2,10 @@
 
 One cohort holds every assignment (``airoadmap cohort release``) and two students per assignment:
 ``solution``, the released notebook with the reference answers typed in, and ``blank``, the
-released notebook as handed out. ``airoadmap cohort autograde`` grades them all at once, as an
-instructor would: sandbox (where bubblewrap works), limits, 2 workers x 1 thread, the assets
-prepared before the first kernel and read-only inside it. Then, per notebook:
+released notebook as handed out. ``airoadmap cohort autograde`` grades them as an instructor
+would: sandbox (where bubblewrap works), limits, 2 workers x 1 thread, the assets prepared before
+the first kernel and read-only inside it; the solutions are run whole, the blank versions only up
+to their last test (``--stop-after-last-test``: the rest cannot change a score). Then, per notebook:
 
 1. the release equals the committed ``course/`` version;
 2. the solution scores full marks, with no tamper flag and every recorded quality threshold met
@@ -43,7 +44,13 @@ def graded(tmp_path_factory):
             folder = root / "submitted" / student / slug
             folder.mkdir(parents=True)
             nbformat.write(nb, folder / f"{slug}.ipynb")
-    summary = ag.autograde(root, workers=WORKERS, threads=THREADS, use_sandbox=sandbox.problem() is None, echo=print)
+    # solutions run whole (their quality thresholds are checked); blanks only up to their last test
+    use = sandbox.problem() is None
+    summary = ag.autograde(root, workers=WORKERS, threads=THREADS, use_sandbox=use, students=["solution"], echo=print)
+    blanks = ag.autograde(root, workers=WORKERS, threads=THREADS, use_sandbox=use, students=["blank"],
+                          stop_after_last_test=True, echo=print)
+    summary = {**summary, "seconds": summary["seconds"] + blanks["seconds"],
+               "not_graded": {**summary["not_graded"], **blanks["not_graded"]}}
     results = {slug: Cohort(root).results(slug) for slug in SLUGS}
     BUILD.mkdir(parents=True, exist_ok=True)
     report = {}

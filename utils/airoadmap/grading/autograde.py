@@ -129,8 +129,12 @@ def _grade_safely(job: dict) -> dict:
 
 def autograde(course: str | os.PathLike, slug: str | None = None, *, workers: int | None = None,
               force: bool = False, limits: dict | None = None, use_sandbox: bool = True, threads: int | None = None,
-              students: list[str] | None = None, echo=print) -> dict:
-    """Grade what changed; return ``{"run_id", "graded", "skipped", "failed", "not_graded", "seconds"}``."""
+              students: list[str] | None = None, stop_after_last_test: bool | None = None, echo=print) -> dict:
+    """Grade what changed; return ``{"run_id", "graded", "skipped", "failed", "not_graded", "seconds"}``.
+
+    ``stop_after_last_test`` (default: ``[grading] stop_after_last_test`` in cohort.toml, else False)
+    skips the cells after the last test cell: they cannot change a score, and in the LLM notebooks
+    they are the long training and evaluation runs. The autograded notebook then ends there."""
     cohort = Cohort.open(course, slug)
     slugs = [slug] if slug else cohort.assignments()
     try:
@@ -143,7 +147,9 @@ def autograde(course: str | os.PathLike, slug: str | None = None, *, workers: in
     workers = max(1, workers or cores())
     threads = threads or max(1, cores() // workers)  # threads x workers <= cores: no oversubscription
     run_id = now().strftime("%Y%m%d-%H%M%S-") + secrets.token_hex(2)
-    settings = {**asdict(limits), "mode": mode}
+    if stop_after_last_test is None:
+        stop_after_last_test = bool(cohort.config.get("grading", {}).get("stop_after_last_test", False))
+    settings = {**asdict(limits), "mode": mode, "stop_after_last_test": stop_after_last_test}
 
     jobs, skipped, unsafe = [], 0, []
     for s in slugs:
@@ -167,6 +173,7 @@ def autograde(course: str | os.PathLike, slug: str | None = None, *, workers: in
                          "scratch": str(cohort.state / "work" / run_id / f"{s}-{student}"),
                          "out": str(cohort.state / "work" / run_id / f"{s}-{student}.out"),
                          "limits": asdict(limits), "mode": mode, "threads": threads,
+                         "stop_after_last_test": stop_after_last_test,
                          "expected": (old or {}).get("seconds") or _expected(cohort, s)})
     if unsafe:
         echo(f"  skipped submission folders with unusable names: {', '.join(unsafe)}")

@@ -44,6 +44,9 @@ processes = {limits.processes}        # processes and threads of the kernel
 # notebook_output_mb = {limits.notebook_output_mb}  # output kept per notebook
 # notebook_mb = {limits.notebook_mb}        # the largest submitted notebook read
 
+[grading]
+stop_after_last_test = false   # true: skip the cells after the last test (same scores, often half the time)
+
 # [private_tests]       # hidden tests of your own, not in the public repository (docs/instructors.md)
 # folder = "private-tests"   # holds <assignment>.py with "# %% <test id>" blocks
 

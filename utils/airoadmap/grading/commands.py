@@ -75,16 +75,18 @@ def collect(course: str, slug: str | None, downloads: tuple[str, ...]) -> None:
               help=f"Memory of each kernel in MB (default: cohort.toml, else {DEFAULTS.memory_mb}).")
 @click.option("--processes", type=int,
               help=f"Processes and threads per kernel (default: cohort.toml, else {DEFAULTS.processes}).")
+@click.option("--stop-after-last-test/--run-everything", default=None,
+              help="Skip the cells after the last test (they cannot change a score; default: cohort.toml, else run).")
 @click.option("--no-sandbox", is_flag=True, help="Run student code without bubblewrap isolation (trusted code only).")
 @friendly
 def autograde(course, slug, workers, threads, force, students, cell_timeout, wall_clock, memory_mb, processes,
-              no_sandbox) -> None:
+              stop_after_last_test, no_sandbox) -> None:
     """Autograde every changed submission (of SLUG, or of every assignment)."""
     from .autograde import autograde as run
     summary = run(course, slug, workers=workers, threads=threads, force=force, students=list(students) or None,
                   limits={"cell_timeout": cell_timeout, "wall_clock": wall_clock, "memory_mb": memory_mb,
                           "processes": processes},
-                  use_sandbox=not no_sandbox, echo=click.echo)
+                  use_sandbox=not no_sandbox, stop_after_last_test=stop_after_last_test, echo=click.echo)
     not_graded = summary["not_graded"]
     click.echo(f"run {summary['run_id']}: graded {summary['graded']}, unchanged {summary['skipped']}, "
                f"not graded {len(not_graded)} ({summary['seconds']} s)")

@@ -80,7 +80,8 @@ def grade(job: dict) -> dict:
 
     ``job`` keys: student, slug, submitted, source and release (the cohort's notebooks), scratch
     (a folder of its own), out (where the autograded notebook goes), limits (a :class:`Limits` dict),
-    mode ("bwrap" or "none"), threads, assets (read-only folders the kernel may see: the prepared cache).
+    mode ("bwrap" or "none"), threads, assets (read-only folders the kernel may see: the prepared cache),
+    cache (the path the kernel gets as AIROADMAP_CACHE), stop_after_last_test (skip the cells after it).
     """
     started = time.perf_counter()
     student, slug, limits = job["student"], job["slug"], Limits(**job["limits"])
@@ -108,6 +109,9 @@ def grade(job: dict) -> dict:
         return {**result, "status": "error", "error": str(e)}
     result["tamper"] = tamper.check_cells(cells, release_nb)
     assembly = engine.assemble(cells, release_nb, source_nb)
+    if job.get("stop_after_last_test"):  # what follows the last test cannot change a score
+        last = max((i for i, c in enumerate(assembly.cells) if c.kind == "test"), default=len(assembly.cells) - 1)
+        assembly.cells = assembly.cells[:last + 1]
 
     # 2. a scratch folder for the kernel (hostile once it ran) and a short one for its sockets
     scratch = Path(job["scratch"])
