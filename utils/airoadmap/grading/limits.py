@@ -13,8 +13,9 @@ class Limits:
         stops the notebook (the kernel is killed and later cells are not run).
     wall_clock (`int`, defaults to `1800`):
         Seconds for the whole notebook; after them the remaining cells are not run.
-    memory_mb (`int`, defaults to `8192`):
-        The kernel's heap (``RLIMIT_DATA``). An LLM notebook on the cpu profile peaks at ~4 GB.
+    memory_mb (`int`, defaults to `12288`):
+        The kernel's data segment (``RLIMIT_DATA``: heap and private mappings, address space rather than
+        resident memory). GRPO (12) on the cpu profile needs more than 8 GB of it.
     processes (`int`, defaults to `256`):
         Processes and threads the kernel may have at once (``RLIMIT_NPROC``; torch, tokenizers and
         ipykernel use ~30 threads).
@@ -28,7 +29,7 @@ class Limits:
 
     cell_timeout: int = 600
     wall_clock: int = 1800
-    memory_mb: int = 8192
+    memory_mb: int = 12288
     processes: int = 256
     cell_output_kb: int = 256
     notebook_output_mb: int = 8

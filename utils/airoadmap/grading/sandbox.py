@@ -48,7 +48,7 @@ TMP_BYTES = 512 << 20  # the sandbox's private /tmp
 @dataclass
 class Policy:
     mode: str = "bwrap"          # "bwrap" or "none"
-    memory_mb: int = 8192        # RLIMIT_DATA: heap and anonymous maps
+    memory_mb: int = 12288       # RLIMIT_DATA: heap and anonymous maps (grading sets it from Limits)
     threads: int = 1             # torch/OpenMP threads for this kernel
     processes: int = 256         # RLIMIT_NPROC: processes and threads of the kernel
     max_file_mb: int = 1024      # largest file the kernel may write
