@@ -191,6 +191,7 @@ def compute_metrics(eval_pred):
             "texts[start:start + batch_size]", "texts"),
         "max_length ignored": embed().replace("max_length=max_length, ", ""),
         "switches gradients off for good": embed(mode="encoder.eval(); torch.set_grad_enabled(False)"),
+        "batch left on the CPU": embed().replace(', return_tensors="pt").to(device)', ', return_tensors="pt")'),
         "width hard-coded to 384": """
 def embed(encoder, tokenizer, texts, batch_size=32, max_length=128):
     encoder.eval()
@@ -198,7 +199,7 @@ def embed(encoder, tokenizer, texts, batch_size=32, max_length=128):
     with torch.no_grad():
         for start in range(0, len(texts), batch_size):
             batch = tokenizer(texts[start:start + batch_size], padding=True, truncation=True,
-                              max_length=max_length, return_tensors="pt")
+                              max_length=max_length, return_tensors="pt").to(next(encoder.parameters()).device)
             states = encoder(**batch).last_hidden_state
             out[start:start + batch_size] = F.normalize(mean_pool(states, batch["attention_mask"]), dim=-1)
     return out
