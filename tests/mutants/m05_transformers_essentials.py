@@ -253,6 +253,10 @@ MUTANTS = {
             "input_ids=input_ids.to(model.device)", "input_ids=input_ids"),
         "switches the tokenizer to left padding and leaves it so": BATCH_TOKENIZER_SIDE,
         "decodes the last max_new_tokens positions": batch(new_tokens="out[:, -max_new_tokens:]"),
+        "strips each answer": batch().replace(
+            "return tokenizer.batch_decode(out[:, input_ids.shape[1]:], skip_special_tokens=True)",
+            "return [a.strip() for a in\n"
+            "            tokenizer.batch_decode(out[:, input_ids.shape[1]:], skip_special_tokens=True)]"),
     },
     "memory": {
         "tied weights counted twice (state_dict)": memory(
@@ -277,6 +281,9 @@ MUTANTS = {
                   '"trainable": sum(p.nbytes for p in params if p.requires_grad) // 4}'),
         "counts with num_parameters() (Hugging Face models only)": memory(
             count='return {"total": model.num_parameters(), "trainable": model.num_parameters(only_trainable=True)}'),
+        "int4 in whole bytes (bits // 8)": memory(
+            table='{"float32": 32, "float16": 16, "bfloat16": 16, "int8": 8, "int4": 4}').replace(
+            "return num_params * per_param[dtype]", "return num_params * per_param[dtype] // 8"),
         "float64 accepted as 8 bytes": memory(
             table='{"float64": 8, "float32": 4, "float16": 2, "bfloat16": 2, "int8": 1, "int4": 0.5}'),
     },
@@ -298,6 +305,9 @@ MUTANTS = {
         "builds the unsorted mask on the CPU": SAMPLING_CPU_MASK,
         "returns float32 logits whatever the input dtype": sampling().replace(
             'return logits.masked_fill(drop, float("-inf"))', 'return logits.float().masked_fill(drop, float("-inf"))'),
+        "temperature 0 as a tiny temperature (still samples)": sampling().replace(
+            "    if temperature == 0:\n        return logits.argmax(dim=-1)\n",
+            "    temperature = max(temperature, 1e-2)\n"),
         "every row drawn from the first row's distribution": sampling(
             draw="torch.multinomial(probs[0], len(probs), replacement=True, generator=generator)"),
     },
