@@ -485,3 +485,14 @@ def test_private_tests_name_unknown_cells_clearly(tmp_path):
     (root / "cohort.toml").write_text('[private_tests]\nfolder = "../private"\n')
     with pytest.raises(CohortError, match="test_nothing.*test_fit_line"):
         release(root, [SLUG], echo=lambda *a: None)
+
+
+@pytest.mark.slow
+def test_stopping_after_the_last_test_gives_the_same_scores_and_skips_the_rest(collected):
+    root, summary = grade_copy(collected, "stopped", workers=1, threads=1, students=["alice", "gus"],
+                               stop_after_last_test=True)
+    results = Cohort(root).results(SLUG)
+    assert {s: r["score"] for s, r in results.items()} == {"alice": 15, "gus": 15}, results
+    assert results["gus"]["limits"] == [], "expected gus's slow cells after the last test skipped, not timed out"
+    nb = json.loads((root / "autograded" / "gus" / SLUG / f"{SLUG}.ipynb").read_text())
+    assert nb["cells"][-1]["metadata"]["airoadmap"]["kind"] == "test", "expected the graded run to end at the last test"
