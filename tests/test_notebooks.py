@@ -64,7 +64,8 @@ def test_setup_cell_installs_the_course_on_colab_and_never_torch(slug):
     text = source(nb["cells"][i])
     assert text == setup_cell_source(), "setup cell is out of date: run scripts/sync_notebooks.py"
     assert not re.search(r"install[^\n]*['\"]torch(vision)?['\"=<> ]", text), "the setup cell must never install torch"
-    assert "-c" in text and "torch=={torch.__version__}" in text, "Colab's torch must be pinned as a constraint"
+    assert "-c\", \"/tmp/airoadmap-keep.txt" in text and "constraints/colab.txt" in text, \
+        "expected Colab's own packages and the CI versions both given to pip as constraints"
 
 
 @pytest.mark.parametrize("slug", SLUGS)
@@ -182,3 +183,17 @@ def test_the_package_names_a_notebook_uses_exist(slug):
     missing = [f"airoadmap.{m}.{n}" for m, n in sorted(used)
                if not hasattr(importlib.import_module(f"airoadmap.{m}"), n)]
     assert not missing, f"the notebook uses names the package does not have: {missing}"
+
+
+@pytest.mark.parametrize("slug", SLUGS)
+def test_student_notebook_keeps_the_course_rhythm(slug):
+    """LLMs-from-scratch's rhythm: small code cells, a note on what to look at between them."""
+    nb = json.loads(student_path(slug, ROOT).read_text())
+    kinds = [c["cell_type"] for c in nb["cells"]]
+    code = [source(c) for c in nb["cells"] if c["cell_type"] == "code"]
+    long_cells = [s.splitlines()[0][:60] for s in code if len(s.splitlines()) > 25]
+    assert not long_cells, f"code cells over 25 lines (split them, with a note between): {long_cells}"
+    ratio = kinds.count("markdown") / len(code)
+    assert ratio >= 0.9, f"{ratio:.2f} markdown cells per code cell: expected about one (what to look at after a result)"
+    runs = "".join("c" if k == "code" else "m" for k in kinds)
+    assert "ccc" not in runs, "three code cells in a row: say what to look at between them"
