@@ -2,7 +2,8 @@
 
 Every engine gets the same prompts (07's held-out tickets with its system prompt), the same bounded load
 generator (``airoadmap.engines.load_test``: streaming, greedy, loopback only) and the same thread count;
-each server is started, measured at each concurrency level, and stopped before the next one starts.
+each server is started, warmed up with one request per slot (not measured), measured at each concurrency
+level, and stopped before the next one starts.
 14's server runs the reference answers of 14's exercises (the scheduler and the SSE chunks), read from
 the solution notebook's cells so that there is one copy of them.
 
@@ -72,6 +73,9 @@ def main() -> None:
     results, notes = {}, {}
 
     def sweep(url):
+        # warm-up, not measured: one request per slot, so every engine starts with its caches as they are in use
+        # (llama.cpp keeps each slot's prompt prefix; a cold slot prefills the whole system prompt again)
+        load_test(url, prompts, concurrency=args.max_batch, max_requests=args.max_batch, max_tokens=args.max_tokens)
         out = {}
         for c in levels:
             n = args.requests or max(6, 2 * c)

@@ -194,6 +194,6 @@ def test_student_notebook_keeps_the_course_rhythm(slug):
     long_cells = [s.splitlines()[0][:60] for s in code if len(s.splitlines()) > 25]
     assert not long_cells, f"code cells over 25 lines (split them, with a note between): {long_cells}"
     ratio = kinds.count("markdown") / len(code)
-    assert ratio >= 0.9, f"{ratio:.2f} markdown cells per code cell: expected about one (what to look at after a result)"
+    assert ratio >= 0.9, f"{ratio:.2f} markdown cells per code cell: expected about one (what to look at)"
     runs = "".join("c" if k == "code" else "m" for k in kinds)
     assert "ccc" not in runs, "three code cells in a row: say what to look at between them"

@@ -105,7 +105,10 @@ async def _load(base_url, requests, concurrency, max_requests, max_seconds, max_
 
     url = base_url.rstrip("/") + "/v1/chat/completions"
     records, deadline, it = [], time.monotonic() + max_seconds, iter(range(max_requests))
-    limits = httpx.Limits(max_connections=concurrency, max_keepalive_connections=concurrency)
+    # A fresh connection per request: reusing a kept-alive one races with a server closing it (llama.cpp's HTTP
+    # server does, after a few requests or seconds), and that shows up as "Server disconnected without sending a
+    # response", a failure of the client's pool, not of the engine under test. On loopback a connect is ~0.1 ms.
+    limits = httpx.Limits(max_connections=concurrency, max_keepalive_connections=0)
     async with httpx.AsyncClient(timeout=timeout, limits=limits) as client:
         async def worker():
             for i in it:
