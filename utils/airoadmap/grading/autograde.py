@@ -82,7 +82,7 @@ def prepare_assets(slugs: list[str], echo=print) -> dict:
     from ..cache import share
     from ..tooling import assets
 
-    names = sorted({name for s in slugs for name in assets.needs(s)})
+    names = sorted({name for s in slugs for name in assets.needs(s, grading=True)})
     if not names:
         return {}
     started = time.perf_counter()
