@@ -198,3 +198,12 @@ def test_student_notebook_keeps_the_course_rhythm(slug):
     runs = "".join("c" if k == "code" else "m" for k in kinds)
     assert "ccc" not in runs, "three code cells in a row: say what to look at between them"
 
+@pytest.mark.parametrize("slug", SLUGS)
+def test_every_assert_in_a_test_cell_says_what_was_expected(slug):
+    """A bare assert shows the learner (and the feedback page) only 'AssertionError'."""
+    bare = []
+    for c in cells(solution_nb(slug)):
+        if is_test(c):
+            tree = ast.parse(source(c))
+            bare += [ast.unparse(n)[:80] for n in ast.walk(tree) if isinstance(n, ast.Assert) and n.msg is None]
+    assert not bare, f"asserts without a message in {slug}'s test cells: {bare}"
